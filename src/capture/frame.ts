@@ -1,0 +1,80 @@
+/**
+ * What a capture reader hands on: one Frame per captured packet, each pointing at the Source
+ * (file + interface) it came from. Frames are views over the reader's chunk buffers, never
+ * copies; a chunk is never reused, so a view stays valid for as long as it is referenced.
+ */
+
+/** Link-layer header types (https://www.tcpdump.org/linktypes.html) that matter here. */
+export const LinkType = {
+  NULL: 0,
+  ETHERNET: 1,
+  RAW_101: 101,
+  LINUX_SLL: 113,
+  RAW: 228,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+/** One interface of one input: a classic pcap file has one, a pcapng section one per IDB. */
+export interface Source {
+  /** Path as given on the command line, `-` for standard input. */
+  readonly file: string;
+  /** Node name from the label, the file name, or `--node`. */
+  node: string;
+  /** Interface name: label, pcapng `if_name`, `--ifnames`/`--links`, or the file name. May be ''. */
+  iface: string;
+  /** Interface id within its pcapng section (0 for classic pcap). */
+  readonly ifId: number;
+  /** pcapng section number (0-based), 0 for classic pcap. */
+  readonly section: number;
+  /** Link type with the FCS bits of a pcap header masked off. */
+  readonly linkType: number;
+  /** Bytes of frame check sequence at the end of each frame (pcap FCS bits), 0 if none. */
+  readonly fcsLength: number;
+  readonly snaplen: number;
+  /** Timestamp resolution: units per second (1e6 for µs pcap, 1e9 for ns, 2^n for binary tsresol). */
+  readonly tsUnitsPerSec: number;
+  /** pcapng if_description, if_os etc. Raw text from the capture: escape before printing. */
+  readonly description?: string;
+  /** Index of this source in the order sources were first seen in the whole run. */
+  id: number;
+}
+
+export interface Frame {
+  readonly source: Source;
+  /** 1-based frame number within its input (counting every packet record). */
+  readonly number: number;
+  /** Whole seconds since the epoch (may exceed 2^32). */
+  readonly tsSec: number;
+  /** Nanoseconds within the second, 0..999 999 999. */
+  readonly tsNsec: number;
+  /** Captured length (= bytes.length). */
+  readonly caplen: number;
+  /** Length on the wire. */
+  readonly len: number;
+  /** The captured bytes. */
+  readonly bytes: Uint8Array;
+  /** Byte offset of the record (pcap record header / pcapng block) in its input. */
+  readonly offset: number;
+  /** True for a pcapng Simple Packet Block, which carries no timestamp (ts is then 0). */
+  readonly noTimestamp?: boolean;
+  /** pcapng opt_comment values, raw text from the capture: escape before printing. */
+  readonly comments?: readonly string[];
+}
+
+/** A timestamp as the exact JSON string "SECONDS.NANOSECONDS". */
+export function formatTs(sec: number, nsec: number): string {
+  const f = String(nsec);
+  return `${sec}.${'000000000'.slice(f.length)}${f}`;
+}
+
+/** Difference a - b in nanoseconds (safe while |a - b| < ~104 days). */
+export function tsDiffNs(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
+  return (aSec - bSec) * 1e9 + (aNsec - bNsec);
+}
+
+/** Compare two frames' timestamps. */
+export function compareTs(a: Frame, b: Frame): number {
+  return a.tsSec - b.tsSec || a.tsNsec - b.tsNsec;
+}

@@ -1,0 +1,124 @@
+/**
+ * Convenience entry points over Input: read a whole file (tests, small tools) and merge several
+ * inputs into one stream in timestamp order (k-way merge; each input is read a chunk at a time).
+ */
+import { Input, SourceRegistry, type InterfaceNames, type InputSpec, parseInputArg } from './input.js';
+import type { CaptureProblem } from './parser.js';
+import { type Frame, type Source } from './frame.js';
+
+export interface FileFrames {
+  frames: Frame[];
+  sources: Source[];
+  error?: CaptureProblem;
+  warnings: CaptureProblem[];
+}
+
+/** Read every frame of one capture into memory. For tests and small files only. */
+export async function readFileFrames(path: string, names?: InterfaceNames): Promise<FileFrames> {
+  const registry = new SourceRegistry();
+  const input = new Input(parseInputArg(path), { registry, names });
+  const frames: Frame[] = [];
+  const problem = Input.check(input.spec);
+  if (problem) return { frames, sources: [], error: problem, warnings: [] };
+  for await (const batch of input.batches()) for (const f of batch) frames.push(f);
+  return { frames, sources: registry.sources, error: input.problem(), warnings: input.parser.warnings };
+}
+
+/** Frames from inputs in file order, one input after another (plain decode). */
+export async function* sequential(inputs: Input[]): AsyncGenerator<Frame[]> {
+  for (const input of inputs) yield* input.batches();
+}
+
+/**
+ * Frames from several inputs merged by timestamp. Each input is read a batch at a time, so
+ * memory is bounded by one batch per input whatever the file sizes. Frames with equal
+ * timestamps keep input order (stable), which later stages rely on to break ties by role.
+ */
+export async function* merged(inputs: Input[]): AsyncGenerator<Frame[]> {
+  if (inputs.length === 1) {
+    yield* inputs[0].batches();
+    return;
+  }
+  interface Cursor {
+    it: AsyncGenerator<Frame[]>;
+    batch: Frame[];
+    pos: number;
+    order: number;
+  }
+  const heap: Cursor[] = [];
+  const less = (a: Cursor, b: Cursor): boolean => {
+    const fa = a.batch[a.pos];
+    const fb = b.batch[b.pos];
+    return fa.tsSec !== fb.tsSec
+      ? fa.tsSec < fb.tsSec
+      : fa.tsNsec !== fb.tsNsec
+        ? fa.tsNsec < fb.tsNsec
+        : a.order < b.order;
+  };
+  const up = (i: number): void => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(heap[i], heap[p])) break;
+      [heap[i], heap[p]] = [heap[p], heap[i]];
+      i = p;
+    }
+  };
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less(heap[l], heap[m])) m = l;
+      if (r < heap.length && less(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  const refill = async (c: Cursor): Promise<boolean> => {
+    for (;;) {
+      const n = await c.it.next();
+      if (n.done) return false;
+      if (n.value.length) {
+        c.batch = n.value;
+        c.pos = 0;
+        return true;
+      }
+    }
+  };
+  for (let k = 0; k < inputs.length; k++) {
+    const c: Cursor = { it: inputs[k].batches(), batch: [], pos: 0, order: k };
+    if (await refill(c)) {
+      heap.push(c);
+      up(heap.length - 1);
+    }
+  }
+  let out: Frame[] = [];
+  while (heap.length) {
+    const c = heap[0];
+    out.push(c.batch[c.pos++]);
+    if (c.pos === c.batch.length) {
+      // Hand on what is merged so far before waiting for more input (live pipes).
+      if (out.length) {
+        yield out;
+        out = [];
+      }
+      if (!(await refill(c))) {
+        const last = heap.pop()!;
+        if (heap.length) {
+          heap[0] = last;
+          down(0);
+        }
+        continue;
+      }
+    }
+    down(0);
+    if (out.length >= 4096) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length) yield out;
+}
+
+export type { InputSpec };
