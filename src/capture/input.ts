@@ -161,7 +161,7 @@ export class Input {
     const stream: Readable =
       spec.path === '-'
         ? (this.opts.stdin ?? process.stdin)
-        : createReadStream(spec.path, { highWaterMark: this.opts.chunkSize ?? 1 << 20 });
+        : createReadStream(spec.path, { highWaterMark: this.opts.chunkSize ?? 1 << 18 });
     try {
       for await (const chunk of stream) {
         parser.feed(chunk as Uint8Array);

@@ -1,0 +1,111 @@
+/**
+ * `vxdecode FILE...`: every frame, one line each (outer | inner), or one JSON object per frame,
+ * or only the totals. Several inputs are merged in timestamp order.
+ */
+import { merged } from '../capture/read.js';
+import { formatTs, type Frame } from '../capture/frame.js';
+import { sourceLabel } from '../capture/input.js';
+import { dissect, type DecodeOptions } from '../decoders/index.js';
+import type { Packet } from '../decoders/layer.js';
+import { escapeText } from './escape.js';
+import { openInputs, reportInputs, type InputOptions } from './inputs.js';
+import { Output } from './output.js';
+import { hexDump, packetDetail, packetLine } from './packet-text.js';
+import { timeOfDay } from './time.js';
+
+export interface DecodeArgs extends InputOptions {
+  json?: boolean;
+  count?: boolean;
+  verbose?: boolean;
+  hex?: boolean;
+  decode: DecodeOptions;
+  /** Keep a frame? (the display filter); undefined keeps all. */
+  filter?: (p: Packet) => boolean;
+}
+
+export function frameJson(p: Packet): Record<string, unknown> {
+  const f = p.frame;
+  const o: Record<string, unknown> = {
+    file: f.source.file,
+    frame: f.number,
+    ts: f.noTimestamp ? null : formatTs(f.tsSec, f.tsNsec),
+    node: f.source.node,
+    iface: f.source.iface,
+    caplen: f.caplen,
+    len: f.len,
+    layers: p.layers,
+  };
+  if (p.error) o.error = p.error;
+  if (f.comments) o.comments = f.comments;
+  return o;
+}
+
+export function frameText(p: Packet): string {
+  return `${timeOfDay(p.frame)} ${escapeText(sourceLabel(p.frame.source))} ${packetLine(p)}`;
+}
+
+export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) => void): Promise<number> {
+  const opened = openInputs(a, stderr);
+  let frames = 0;
+  let shown = 0;
+  let bytes = 0;
+  const perSource = new Map<number, number>();
+  const stream = merged(opened.inputs);
+  try {
+    for await (const batch of stream) {
+      for (const f of batch) {
+        frames++;
+        bytes += f.caplen;
+        if (a.count && !a.filter) {
+          perSource.set(f.source.id, (perSource.get(f.source.id) ?? 0) + 1);
+          continue;
+        }
+        const p = dissect(f, a.decode);
+        if (a.filter && !a.filter(p)) continue;
+        shown++;
+        if (a.count) {
+          perSource.set(f.source.id, (perSource.get(f.source.id) ?? 0) + 1);
+          continue;
+        }
+        if (a.json) out.line(JSON.stringify(frameJson(p)));
+        else {
+          out.line(frameText(p));
+          if (a.verbose) for (const l of packetDetail(p)) out.line(`    ${l}`);
+          if (a.hex) for (const l of hexDump(f.bytes)) out.line(`    ${l}`);
+        }
+      }
+      if (out.closed) break;
+      await out.maybeFlush();
+    }
+  } finally {
+    if (out.closed) await stream.return(undefined);
+  }
+  if (a.count) writeCount(a, out, opened.registry.sources, perSource, a.filter ? shown : frames, bytes);
+  await out.end();
+  if (out.failure) {
+    stderr(`vxdecode: cannot write output: ${out.failure.message}`);
+    return 1;
+  }
+  return reportInputs(opened, stderr) ? 1 : 0;
+}
+
+function writeCount(
+  a: DecodeArgs,
+  out: Output,
+  sources: readonly { id: number; node: string; iface: string; file: string; linkType: number }[],
+  perSource: Map<number, number>,
+  frames: number,
+  bytes: number,
+): void {
+  const rows = sources
+    .filter((s) => perSource.has(s.id))
+    .map((s) => ({ file: s.file, node: s.node, iface: s.iface, link_type: s.linkType, frames: perSource.get(s.id)! }));
+  if (a.json) {
+    out.line(JSON.stringify({ frames, bytes, sources: rows }));
+    return;
+  }
+  for (const r of rows) out.line(`${String(r.frames).padStart(10)}  ${escapeText(r.iface ? `${r.node}/${r.iface}` : r.node)}  (${escapeText(r.file)})`);
+  out.line(`${String(frames).padStart(10)}  frames, ${bytes} bytes captured`);
+}
+
+export type { Frame };

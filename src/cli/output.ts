@@ -1,0 +1,65 @@
+/**
+ * Buffered standard output that respects back-pressure and treats a closed pipe
+ * (`vxdecode big.pcap | head`) as the reader having seen enough: quiet exit, status 0.
+ */
+import type { Writable } from 'node:stream';
+
+export class Output {
+  private parts: string[] = [];
+  private size = 0;
+  /** Set when the reader went away (EPIPE); callers stop producing. */
+  closed = false;
+  /** A write error other than EPIPE (a full disk), reported by the caller. */
+  failure: Error | undefined;
+
+  constructor(
+    private readonly stream: Writable = process.stdout,
+    private readonly limit = 1 << 16,
+  ) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') this.closed = true;
+      else this.failure = e;
+    });
+  }
+
+  line(s: string): void {
+    this.parts.push(s, '\n');
+    this.size += s.length + 1;
+  }
+
+  /** Hand buffered text to the stream once enough has gathered; wait if the stream is full. */
+  async maybeFlush(): Promise<void> {
+    if (this.size >= this.limit) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.parts.length || this.closed) {
+      this.parts = [];
+      this.size = 0;
+      return;
+    }
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          this.stream.off('close', done);
+          resolve();
+        };
+        this.stream.once('drain', done);
+        this.stream.once('error', done);
+        this.stream.once('close', done);
+      });
+    }
+  }
+
+  /** Flush and wait until everything written has left the process. */
+  async end(): Promise<void> {
+    await this.flush();
+    if (this.closed) return;
+    await new Promise<void>((resolve) => this.stream.write('', () => resolve()));
+  }
+}

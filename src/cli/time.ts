@@ -1,0 +1,24 @@
+/** Timestamps for people: UTC time of day with the precision the capture has. */
+import type { Frame } from '../capture/frame.js';
+
+function pad(n: number, w: number): string {
+  const s = String(n);
+  return s.length >= w ? s : '0'.repeat(w - s.length) + s;
+}
+
+/** `20:21:44.837063` (µs captures) or `20:21:44.837063123` (ns captures), UTC. */
+export function timeOfDay(f: Frame): string {
+  if (f.noTimestamp) return '--:--:--';
+  const day = f.tsSec % 86400;
+  const hms = `${pad(Math.floor(day / 3600), 2)}:${pad(Math.floor(day / 60) % 60, 2)}:${pad(day % 60, 2)}`;
+  return f.source.tsUnitsPerSec > 1e6 ? `${hms}.${pad(f.tsNsec, 9)}` : `${hms}.${pad(Math.floor(f.tsNsec / 1000), 6)}`;
+}
+
+/** A duration in nanoseconds as `311 µs`, `1.25 ms`, `2.5 s`. */
+export function duration(ns: number): string {
+  const a = Math.abs(ns);
+  if (a < 1000) return `${ns} ns`;
+  if (a < 1e6) return `${Math.round(ns / 1000)} µs`;
+  if (a < 1e9) return `${(ns / 1e6).toFixed(a < 1e7 ? 2 : 1)} ms`;
+  return `${(ns / 1e9).toFixed(3)} s`;
+}
