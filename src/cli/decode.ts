@@ -19,6 +19,8 @@ export interface DecodeArgs extends InputOptions {
   verbose?: boolean;
   hex?: boolean;
   decode: DecodeOptions;
+  /** Print frames, bytes, time and peak memory on standard error at the end. */
+  stats?: boolean;
   /** Keep a frame? (the display filter); undefined keeps all. */
   filter?: (p: Packet) => boolean;
 }
@@ -46,6 +48,7 @@ export function frameText(p: Packet): string {
 
 export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) => void): Promise<number> {
   const opened = openInputs(a, stderr);
+  const started = process.hrtime.bigint();
   let frames = 0;
   let shown = 0;
   let bytes = 0;
@@ -55,7 +58,7 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
     for await (const batch of stream) {
       for (const f of batch) {
         frames++;
-        bytes += f.caplen;
+            if (!a.filter) bytes += f.caplen;
         if (a.count && !a.filter) {
           perSource.set(f.source.id, (perSource.get(f.source.id) ?? 0) + 1);
           continue;
@@ -63,6 +66,7 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
         const p = dissect(f, a.decode);
         if (a.filter && !a.filter(p)) continue;
         shown++;
+        bytes += f.caplen;
         if (a.count) {
           perSource.set(f.source.id, (perSource.get(f.source.id) ?? 0) + 1);
           continue;
@@ -80,6 +84,7 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
   } finally {
     if (out.closed) await stream.return(undefined);
   }
+  if (a.stats) stderr(statsLine(frames, opened.inputs.reduce((n, i) => n + i.parser.bytesRead, 0), started));
   if (a.count) writeCount(a, out, opened.registry.sources, perSource, a.filter ? shown : frames, bytes);
   await out.end();
   if (out.failure) {
@@ -87,6 +92,13 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
     return 1;
   }
   return reportInputs(opened, stderr) ? 1 : 0;
+}
+
+/** `read 1200000 frames (180.0 MB) in 1.52 s, 790000 frames/s, peak memory 85 MB` */
+export function statsLine(frames: number, bytes: number, started: bigint): string {
+  const s = Number(process.hrtime.bigint() - started) / 1e9;
+  const rss = Math.round(process.resourceUsage().maxRSS / 1024);
+  return `vxdecode: read ${frames} frames (${(bytes / 1e6).toFixed(1)} MB) in ${s.toFixed(2)} s, ${Math.round(frames / Math.max(s, 1e-9))} frames/s, peak memory ${rss} MB`;
 }
 
 function writeCount(

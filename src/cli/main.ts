@@ -37,6 +37,7 @@ function inputOptions<T>(y: Argv<T>) {
       array: true,
       describe: 'names of `-i any` (SLL2) interface indexes: node1:3=cni0,node1:4=flannel.1',
     })
+    .option('stats', { type: 'boolean', describe: 'on standard error at the end: frames, bytes, time, peak memory' })
     .option('links', {
       type: 'string',
       array: true,
@@ -49,6 +50,26 @@ function decodeOptions(a: { vxlanPort?: number[]; heuristics?: boolean }) {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UsageError(`--vxlan-port ${p}: not a UDP port`);
   }
   return { vxlanPorts: a.vxlanPort ?? [], heuristics: a.heuristics !== false };
+}
+
+/** Options trace and analyze share (src/cli/trace.ts). */
+function analysisOptions<T>(y: Argv<T>) {
+  return y
+    .option('window', {
+      type: 'string',
+      default: '1s',
+      describe: 'sightings of one packet may be this far apart (1s, 500ms); also how long a trace waits before it is printed',
+    })
+    .option('skew', {
+      type: 'string',
+      default: 'auto',
+      describe: 'clock correction: auto (estimate from the underlays), off, or NODE=OFFSET,... (node2=+2.75ms)',
+    })
+    .option('role', {
+      type: 'string',
+      array: true,
+      describe: 'interface role override: [NODE/]IFACE=pod|veth|bridge|vtep|underlay|other (node1/br0=bridge)',
+    });
 }
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
@@ -80,7 +101,81 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             count: a.count,
             verbose: a.verbose,
             hex: a.hex,
+            stats: a.stats,
             decode: decodeOptions(a),
+          },
+          out,
+          stderr,
+        );
+      },
+    )
+    // --- trace and analyze (src/cli/trace.ts, src/cli/analyze.ts) ---
+    .command(
+      'trace [files..]',
+      'one hop timeline per inner packet, correlated across every capture and node',
+      (y) =>
+        analysisOptions(inputOptions(y))
+          .option('flow', {
+            type: 'string',
+            array: true,
+            describe: 'only packets of this flow: tcp|udp|icmp, IP, IP:PORT, :PORT, A>B (terms combine)',
+          })
+          .option('packet', { type: 'string', array: true, describe: 'only these packet numbers: 12, 3-7' })
+          .option('verdict', { type: 'string', array: true, describe: 'only packets with this verdict: delivered, lost, incomplete' })
+          .option('quiet', { alias: 'q', type: 'boolean', describe: 'no timelines: only the flow summary and hop latency' })
+          .example('vxdecode trace captures/vxlan-ping/*.pcap', 'every packet of a ping across both nodes')
+          .example('vxdecode trace --flow "icmp 10.10.1.5>10.10.2.6" *.pcap', 'one direction of one flow')
+          .example('vxdecode trace --verdict lost node1*.pcap node2*.pcap', 'only the packets that vanished')
+          .example('vxdecode trace --skew node2=-1.5s n1.pcapng n2.pcapng', "correct node2's clock by a known offset")
+          .example('vxdecode trace node1=n1-any.pcap --links node1=n1.links.txt', 'a tcpdump -i any capture'),
+      async (a) => {
+        const { runTrace } = await import('./trace.js');
+        status = await runTrace(
+          {
+            files: a.files as string[],
+            ifnames: a.ifnames,
+            links: a.links,
+            json: a.json,
+            decode: decodeOptions(a),
+            window: a.window,
+            skew: a.skew,
+            role: a.role,
+            flow: a.flow,
+            packet: a.packet,
+            verdict: a.verdict,
+            quiet: a.quiet,
+          },
+          out,
+          stderr,
+        );
+      },
+    )
+    .command(
+      'analyze [files..]',
+      'findings (drops, missing FDB/neighbour, MTU, NAT, checksums, VXLAN, retransmissions, clock skew) with evidence',
+      (y) =>
+        analysisOptions(inputOptions(y))
+          .option('min-severity', {
+            choices: ['info', 'warning', 'error'] as const,
+            default: 'info' as const,
+            describe: 'leave out findings below this severity',
+          })
+          .example('vxdecode analyze captures/vxlan-no-fdb/*.pcap', 'what is wrong, where, and how to confirm it')
+          .example('vxdecode analyze --json *.pcap | jq .findings', 'findings as JSON')
+          .example('vxdecode analyze *.pcap || echo "errors found"', 'exit status 2 when an error-severity finding exists'),
+      async (a) => {
+        const { runAnalyze } = await import('./analyze.js');
+        status = await runAnalyze(
+          {
+            files: a.files as string[],
+            ifnames: a.ifnames,
+            links: a.links,
+            json: a.json,
+            decode: decodeOptions(a),
+            window: a.window,
+            skew: a.skew,
+            role: a.role,
+            minSeverity: a.minSeverity,
           },
           out,
           stderr,
