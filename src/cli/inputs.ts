@@ -6,6 +6,9 @@ import { Input, InterfaceNames, SourceRegistry, UsageError, parseInputArg, sourc
 import type { CaptureProblem } from '../capture/parser.js';
 import { escapeText } from './escape.js';
 
+/** yargs drops a lone `-`; main() carries it through as this token, which no one types. */
+export const STDIN_TOKEN = '\u0000stdin';
+
 export interface InputOptions {
   files: string[];
   ifnames?: string[];
@@ -32,7 +35,8 @@ export function openInputs(o: InputOptions, stderr: (line: string) => void): Ope
   const inputs: Input[] = [];
   let failed = 0;
   let stdin = 0;
-  for (const arg of o.files) {
+  for (const given of o.files) {
+    const arg = given === STDIN_TOKEN ? '-' : given;
     const spec = parseInputArg(arg);
     if (spec.path === '-' && ++stdin > 1) throw new UsageError('standard input (-) can be read only once');
     const problem = Input.check(spec);

@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../capture/input.js';
 import { runDecode } from './decode.js';
+import { STDIN_TOKEN } from './inputs.js';
 import { Output } from './output.js';
 
 const stderr = (line: string): void => {
@@ -72,7 +73,8 @@ function analysisOptions<T>(y: Argv<T>) {
     });
 }
 
-export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<number> {
+  const argv = rawArgv.map((a) => (a === '-' ? STDIN_TOKEN : a));
   const out = new Output();
   let status = 0;
   const parser = yargs(argv)
