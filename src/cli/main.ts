@@ -73,6 +73,15 @@ function analysisOptions<T>(y: Argv<T>) {
     });
 }
 
+/** `--write FILE.pcapng` (decode, trace, live; src/cli/write.ts). */
+function writeOption<T>(y: Argv<T>) {
+  return y.option('write', {
+    alias: 'w',
+    type: 'string',
+    describe: 'also write the frames read (those the filter keeps) to this pcapng, one interface per NODE/IFACE',
+  });
+}
+
 export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<number> {
   const argv = rawArgv.map((a) => (a === '-' ? STDIN_TOKEN : a));
   const out = new Output();
@@ -180,6 +189,128 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             minSeverity: a.minSeverity,
           },
           out,
+          stderr,
+        );
+      },
+    )
+    // --- live and merge (src/cli/live.ts, src/cli/merge.ts; docs/live.md) ---
+    .command(
+      'live',
+      'capture on interfaces of this host (libpcap) and decode or trace packets as they arrive',
+      (y) =>
+        writeOption(y)
+          .option('interface', {
+            alias: 'i',
+            type: 'string',
+            array: true,
+            demandOption: 'name at least one interface: -i eth0 [-i cni0 ...]',
+            describe: 'interface to capture on (repeat, or a comma-separated list)',
+          })
+          .option('capture-filter', { alias: 'f', type: 'string', describe: 'capture (BPF) filter, as tcpdump takes it: "udp port 8472 or icmp"' })
+          .option('filter', { alias: 'Y', type: 'string', describe: 'display filter on the decoded frames (inner.ip.src==10.10.1.5, arp, ...)' })
+          .option('node', { type: 'string', describe: 'node name for the interfaces (default: the host name)' })
+          .option('json', { type: 'boolean', describe: 'one JSON object per line' })
+          .option('trace', { type: 'boolean', describe: 'hop timelines across the interfaces instead of one line per frame' })
+          .option('window', { type: 'string', default: '1s', describe: 'with --trace: sightings of one packet may be this far apart; a trace prints this long after its last sighting' })
+          .option('role', { type: 'string', array: true, describe: 'interface role override: IFACE=pod|veth|bridge|vtep|underlay|other' })
+          .option('verbose', { alias: 'v', type: 'boolean', describe: 'every field of every layer' })
+          .option('hex', { alias: 'x', type: 'boolean', describe: 'hex dump of each frame' })
+          .option('max-frames', { alias: 'c', type: 'number', describe: 'stop after this many frames' })
+          .option('seconds', { type: 'number', describe: 'stop after this many seconds' })
+          .option('buffer-size', { alias: 'B', type: 'number', describe: 'libpcap buffer per interface, MiB (default 16; 32 with tcpdump)' })
+          .option('backend', {
+            choices: ['cap', 'tcpdump'] as const,
+            default: 'cap' as const,
+            describe: 'cap: the libpcap addon, in process (frames stamped on arrival); tcpdump: one tcpdump per interface (kernel timestamps, drop counts)',
+          })
+          .option('vxlan-port', { type: 'number', array: true, describe: 'also decode this UDP port as VXLAN (4789 and 8472 always are)' })
+          .option('heuristics', { type: 'boolean', default: true, describe: 'recognise VXLAN on other ports by its header (--no-heuristics to turn off)' })
+          .example('sudo vxdecode live -i eth0 -i flannel.1 -i cni0', 'decode three interfaces of this node as packets arrive')
+          .example('sudo vxdecode live -i eth0,flannel.1,cni0 --trace', 'hop timelines through the node, printed as each completes')
+          .example('sudo vxdecode live --backend tcpdump -i eth0,cni0 --trace', 'the same with kernel timestamps (tcpdump captures)')
+          .example('sudo vxdecode live -i eth0 -f "udp port 8472" -w vxlan.pcapng', 'only VXLAN, also written to a pcapng')
+          .example('sudo ip netns exec NS vxdecode live -i veth0 --seconds 10', 'inside a network namespace, for ten seconds')
+          .example('tcpdump -U -i eth0 -w - | vxdecode -', 'without the libpcap addon: tcpdump captures, vxdecode decodes'),
+      async (a) => {
+        const { runLive } = await import('./live.js');
+        status = await runLive(
+          {
+            iface: (a.interface ?? []).map(String),
+            bpf: a.captureFilter,
+            filter: a.filter,
+            node: a.node,
+            json: a.json,
+            trace: a.trace,
+            window: a.window,
+            role: a.role,
+            verbose: a.verbose,
+            hex: a.hex,
+            maxFrames: a.maxFrames,
+            seconds: a.seconds,
+            bufferMb: a.bufferSize,
+            backend: a.backend,
+            write: a.write,
+            decode: decodeOptions(a),
+          },
+          out,
+          stderr,
+        );
+      },
+    )
+    .command(
+      'merge [files..]',
+      'merge captures in time order into one pcapng, one interface per NODE/IFACE (like mergecap, with names)',
+      (y) =>
+        y
+          .positional('files', {
+            describe: 'captures: PATH, - (standard input), NODE/IFACE=PATH or NODE=PATH',
+            type: 'string',
+            array: true,
+            default: [] as string[],
+          })
+          .option('write', { alias: 'w', type: 'string', demandOption: 'give the output file: -w OUT.pcapng', describe: 'the pcapng to write' })
+          .option('ifnames', { type: 'string', array: true, describe: 'names of `-i any` (SLL2) interface indexes: node1:3=cni0' })
+          .option('links', { type: 'string', array: true, describe: 'NODE=FILE with `ip -o link` output, to name SLL2 interface indexes' })
+          .option('quiet', { alias: 'q', type: 'boolean', describe: 'no summary on standard error' })
+          .example('vxdecode merge -w all.pcapng node1-*.pcap node2-*.pcap', 'one file for Wireshark, interfaces named node1/eth0, ...')
+          .example('vxdecode merge -w n.pcapng node1/eth0=a.pcap node2/eth0=b.pcap', 'labelled inputs')
+          .example('vxdecode merge -w both.pcapng n1=<(ssh n1 tcpdump -U -w -) n2=<(ssh n2 tcpdump -U -w -)', 'live pipes until Ctrl-C'),
+      async (a) => {
+        const { runMerge } = await import('./merge.js');
+        status = await runMerge(
+          { files: a.files as string[], ifnames: a.ifnames, links: a.links, write: a.write, quiet: a.quiet },
+          stderr,
+        );
+      },
+    )
+    // --- the interactive session (src/cli/tui.ts, src/tui/; docs/tui.md) ---
+    .command(
+      'tui [files..]',
+      'interactive session: frame list, layers, hex, hop timelines, flows and findings (keys: ? for help)',
+      (y) =>
+        analysisOptions(inputOptions(y))
+          .option('analysis', {
+            type: 'boolean',
+            default: true,
+            describe: 'trace packets and diagnose in the background (--no-analysis: frames, layers and hex only)',
+          })
+          .example('vxdecode tui captures/vxlan-ping/*.pcap', 'browse a ping across both nodes; t on a frame shows its hops')
+          .example('vxdecode tui node1=n1.pcapng node2=n2.pcapng', 'one pcapng per node')
+          .example('tcpdump -U -i eth0 -w - | vxdecode tui -', 'a live capture from a pipe (keys come from the terminal)'),
+      async (a) => {
+        if (a.json) throw new UsageError('tui: --json is for the other commands; the session is interactive');
+        const { runTui } = await import('./tui.js');
+        status = await runTui(
+          {
+            files: a.files as string[],
+            ifnames: a.ifnames,
+            links: a.links,
+            decode: decodeOptions(a),
+            window: a.window,
+            skew: a.skew,
+            role: a.role,
+            analysis: a.analysis,
+          },
           stderr,
         );
       },

@@ -7,8 +7,8 @@
 import type { Frame } from '../capture/frame.js';
 
 export type LayerName =
-  | 'eth' | 'vlan' | 'llc' | 'sll' | 'sll2' | 'arp' | 'ipv4' | 'ipv6' | 'icmp' | 'tcp' | 'udp'
-  | 'vxlan' | 'raw';
+  | 'eth' | 'vlan' | 'llc' | 'sll' | 'sll2' | 'null' | 'arp' | 'ipv4' | 'ipv6' | 'icmp' | 'icmp6'
+  | 'tcp' | 'udp' | 'vxlan' | 'raw';
 
 /** Every layer records where its header starts in the frame and how long the header is. */
 export interface LayerBase {

@@ -1,0 +1,145 @@
+/**
+ * The streaming pipeline behind `trace` and `analyze`: frames (in merged timestamp order) →
+ * extract → clock correction → topology learning → correlation → timelines, handed on one by
+ * one as their windows close. Memory is bounded by the traffic of one window (plus the skew).
+ */
+import type { Frame } from '../capture/frame.js';
+import type { Source } from '../capture/frame.js';
+import { Correlator, type Group } from './correlate.js';
+import { ENC_NONE, extract, Ports, type ArpObs, type Obs } from './extract.js';
+import type { RoleOverrides } from './roles.js';
+import { FlowStats, LatencyStats } from './stats.js';
+import { buildTrace, type Trace } from './timeline.js';
+import { Topology, type IfaceInfo } from './topology.js';
+
+export interface EngineOptions {
+  /** A packet's sightings may be this far apart (ns, corrected clocks); default 1 s. */
+  readonly windowNs?: number;
+  readonly ports?: Ports;
+  readonly roles?: RoleOverrides;
+  /** Clock offset per node (node clock − reference, ns), subtracted from its timestamps. */
+  readonly offsets?: ReadonlyMap<string, number>;
+  /** How far out of timestamp order frames within one file may be (pcapng from dumpcap); default 50 ms. */
+  readonly reorderNs?: number;
+  readonly onTrace: (t: Trace) => void;
+  readonly onObs?: (o: Obs, i: IfaceInfo) => void;
+  readonly onArp?: (a: ArpObs, i: IfaceInfo) => void;
+  /** Every frame, whether or not it is IPv4/ARP (analyze counts them). */
+  readonly onFrame?: (f: Frame, x: Obs | ArpObs | undefined) => void;
+}
+
+export class TraceEngine {
+  readonly topo: Topology;
+  readonly latency = new LatencyStats();
+  readonly flows = new FlowStats();
+  readonly ports: Ports;
+  private readonly corr: Correlator;
+  private readonly window: number;
+  private readonly reorder: number;
+  private readonly offsets: ReadonlyMap<string, number>;
+  private readonly offBySource: number[] = [];
+  private readonly maxOff: number;
+  private baseSec = -1;
+  private rawNow = -Infinity;
+  frames = 0;
+  traced = 0;
+  /** Traces by verdict. */
+  readonly verdicts = { delivered: 0, lost: 0, incomplete: 0 };
+
+  constructor(private readonly opts: EngineOptions) {
+    this.topo = new Topology(opts.roles);
+    this.ports = opts.ports ?? new Ports();
+    this.window = opts.windowNs ?? 1e9;
+    this.reorder = opts.reorderNs ?? 50e6;
+    this.offsets = opts.offsets ?? new Map();
+    let m = 0;
+    for (const v of this.offsets.values()) if (v > m) m = v;
+    this.maxOff = m;
+    this.corr = new Correlator(
+      this.window,
+      (g) => this.emit(g),
+      (o) => {
+        // at the destination pod's own interfaces, the journey is over
+        if (o.enc !== ENC_NONE) return false;
+        const i = this.topo.ifaces[o.source.id];
+        if (!i) return false;
+        const r = i.role();
+        return (r === 'pod' || r === 'veth') && i.podIp() === o.dst;
+      },
+      Math.min(this.reorder, this.window),
+    );
+  }
+
+  /** Base second of the run's relative clock (set by the first frame, or by the caller). */
+  get base(): number {
+    return this.baseSec;
+  }
+  setBase(sec: number): void {
+    if (this.baseSec < 0) this.baseSec = sec;
+  }
+
+  /** Register sources known before any frame (an empty capture still counts as captured). */
+  registerSources(sources: readonly Source[]): void {
+    this.topo.registerSources(sources);
+  }
+
+  private offset(s: Source): number {
+    let v = this.offBySource[s.id];
+    if (v === undefined) {
+      v = this.offsets.get(s.node) ?? 0;
+      this.offBySource[s.id] = v;
+    }
+    return v;
+  }
+
+  push(f: Frame): void {
+    this.frames++;
+    if (this.baseSec < 0) this.baseSec = f.tsSec;
+    const raw = (f.tsSec - this.baseSec) * 1e9 + f.tsNsec;
+    if (raw > this.rawNow) this.rawNow = raw;
+    const t = raw - this.offset(f.source);
+    const x = extract(f, this.ports);
+    this.opts.onFrame?.(f, x);
+    const topo = this.topo;
+    if (!x) {
+      const s = f.source;
+      topo.iface(s).observeOther(t);
+      return;
+    }
+    x.t = t;
+    const i = topo.iface(f.source);
+    if (x.kind === 2) {
+      topo.observeArp(x, i);
+      this.opts.onArp?.(x, i);
+      return;
+    }
+    topo.observe(x, i);
+    this.opts.onObs?.(x, i);
+    this.corr.add(x);
+  }
+
+  /** Close what the stream has moved past (call after each batch). */
+  endBatch(): void {
+    this.corr.advance(this.rawNow - this.maxOff - this.reorder);
+  }
+
+  finish(): void {
+    this.corr.flush();
+  }
+
+  get openGroups(): number {
+    return this.corr.open;
+  }
+  get maxOpenGroups(): number {
+    return this.corr.maxOpen;
+  }
+
+  private emit(g: Group): void {
+    const t = buildTrace(g, this.topo, { graceNs: Math.max(this.window, 1e9) });
+    t.id = ++this.traced;
+    this.verdicts[t.verdict.status]++;
+    this.latency.add(t);
+    this.flows.add(t);
+    this.opts.onTrace(t);
+  }
+}

@@ -1,0 +1,476 @@
+/**
+ * The trace's view of a frame: one pass over the bytes that keeps only what correlation, hop
+ * ordering and the findings need (addresses as numbers, the identity fields, the outer tunnel
+ * summary), and never a copy of the bytes. Link layers: Ethernet (+802.1Q/802.1ad), Linux SLL
+ * and SLL2, raw IPv4, BSD loopback; tunnels: VXLAN (4789, 8472, --vxlan-port, and a strict
+ * header heuristic) and flannel's UDP backend (8285, a bare IPv4 packet in UDP), nested to any
+ * depth up to 4 (the innermost packet is the one traced, the outermost tunnel the one shown).
+ *
+ * This is deliberately not the general decoder (src/decoders): it allocates one object per
+ * IPv4 frame and nothing else, which is what lets `trace` keep pace with `tcpdump -nn`.
+ */
+import type { Frame, Source } from '../capture/frame.js';
+import { LinkType } from '../capture/frame.js';
+import { macAt } from './addr.js';
+
+export interface ExtractOptions {
+  /** UDP ports decoded as VXLAN besides 4789 and 8472. */
+  readonly vxlanPorts?: readonly number[];
+  /** Recognise VXLAN on other UDP ports by a strict header check (default true). */
+  readonly heuristics?: boolean;
+  /** UDP ports of flannel's UDP backend (default [8285]). */
+  readonly udpBackendPorts?: readonly number[];
+  /** Verify IPv4 header and TCP/UDP checksums (analyze; costs a pass over each payload). */
+  readonly checksums?: boolean;
+}
+
+export const ENC_NONE = 0;
+export const ENC_VXLAN = 1;
+export const ENC_UDP = 2;
+
+/** Checksum status: not checked, good, bad, absent (UDP 0), partial (offload: pseudo-header only). */
+export const CK_UNKNOWN = 0;
+export const CK_GOOD = 1;
+export const CK_BAD = 2;
+export const CK_NONE = 3;
+export const CK_PARTIAL = 4;
+
+export const PROTO_ICMP = 1;
+export const PROTO_TCP = 6;
+export const PROTO_UDP = 17;
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+
+/** One sighting of an IPv4 packet on one interface. Every number is -1 when absent. */
+export class Obs {
+  readonly kind = 1 as const;
+  /** Corrected time: ns since the run's base second, minus the node's clock offset. */
+  t = 0;
+  // link layer
+  macSrc = -1;
+  macDst = -1;
+  /** SLL/SLL2 packet type (0 to us, 1 broadcast, 2 multicast, 3 other host, 4 outgoing). */
+  pktType = -1;
+  vlan = -1;
+  // outermost tunnel
+  enc = ENC_NONE;
+  oSrc = 0;
+  oDst = 0;
+  oSport = -1;
+  oDport = -1;
+  oTtl = -1;
+  oId = -1;
+  oLen = -1;
+  oDf = false;
+  vni = -1;
+  vxFlags = -1;
+  /** VXLAN reserved fields not zero. */
+  vxReserved = false;
+  /** Recognised by the heuristic, not by port. */
+  vxHeuristic = false;
+  oMacSrc = -1;
+  oMacDst = -1;
+  oUdpCk = CK_UNKNOWN;
+  oIpCk = CK_UNKNOWN;
+  /** Tunnels nested inside the outermost one. */
+  depth = 0;
+  // the (innermost) IPv4 packet
+  src = 0;
+  dst = 0;
+  id = 0;
+  proto = 0;
+  ttl = 0;
+  /** Fragment offset in bytes. */
+  frag = 0;
+  mf = false;
+  df = false;
+  /** IPv4 total length (from the frame when the header says 0: GSO/BIG TCP). */
+  ipLen = 0;
+  ipCk = CK_UNKNOWN;
+  sport = -1;
+  dport = -1;
+  seq = -1;
+  ack = -1;
+  flags = -1;
+  win = -1;
+  /** Bytes of L4 payload (TCP/UDP data, ICMP data after the 8-byte header). */
+  l4len = -1;
+  udpLen = -1;
+  l4Ck = CK_UNKNOWN;
+  icmpType = -1;
+  icmpCode = -1;
+  icmpId = -1;
+  icmpSeq = -1;
+  /** Next-hop MTU of an ICMP fragmentation-needed. */
+  icmpMtu = -1;
+  // the header an ICMP error quotes
+  qSrc = -1;
+  qDst = -1;
+  qProto = -1;
+  qId = -1;
+  qSport = -1;
+  qDport = -1;
+  /** FNV-1a of the first 64 bytes of L4 payload. */
+  hash = 0;
+  /** Identity hash (see identity.ts). */
+  key = 0;
+  /** The capture was cut before the end of the packet (snaplen). */
+  truncated = false;
+  /** The ARP reply this packet waited for, on the same interface (set by the topology). */
+  arp: ArpObs | undefined = undefined;
+
+  constructor(
+    readonly source: Source,
+    readonly frame: number,
+    readonly sec: number,
+    readonly nsec: number,
+    /** Length on the wire. */
+    readonly wireLen: number,
+  ) {}
+}
+
+/** One sighting of an ARP packet. */
+export class ArpObs {
+  readonly kind = 2 as const;
+  t = 0;
+  macSrc = -1;
+  macDst = -1;
+  pktType = -1;
+  /** Seen inside a tunnel. */
+  encap = false;
+  /** For a reply: the frame (same interface) of the first packet sent to the resolved address after it. */
+  usedBy = -1;
+  constructor(
+    readonly source: Source,
+    readonly frame: number,
+    readonly sec: number,
+    readonly nsec: number,
+    readonly op: number,
+    readonly sha: number,
+    readonly spa: number,
+    readonly tha: number,
+    readonly tpa: number,
+  ) {}
+}
+
+const DEFAULT_VXLAN = [4789, 8472];
+
+/** Port sets as lookup tables. */
+export class Ports {
+  readonly vxlan = new Uint8Array(65536);
+  readonly udp = new Uint8Array(65536);
+  readonly heuristics: boolean;
+  readonly checksums: boolean;
+  constructor(o: ExtractOptions = {}) {
+    for (const p of DEFAULT_VXLAN) this.vxlan[p] = 1;
+    for (const p of o.vxlanPorts ?? []) this.vxlan[p] = 1;
+    for (const p of o.udpBackendPorts ?? [8285]) this.udp[p] = 1;
+    this.heuristics = o.heuristics !== false;
+    this.checksums = o.checksums === true;
+  }
+}
+
+function u16(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+/** FNV-1a, 32 bits, over b[from, to). */
+export function fnv1a(b: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** Ones-complement sum of b[from, to) (not folded, not inverted). */
+function sum16(b: Uint8Array, from: number, to: number, acc: number): number {
+  let i = from;
+  for (; i + 1 < to; i += 2) acc += (b[i] << 8) | b[i + 1];
+  if (i < to) acc += b[i] << 8;
+  return acc;
+}
+function fold(s: number): number {
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return s;
+}
+
+/** Status of a TCP/UDP checksum at `ckAt` over the segment [l4, end). */
+function l4Checksum(b: Uint8Array, src: number, dst: number, proto: number, l4: number, end: number, ckAt: number): number {
+  const field = u16(b, ckAt);
+  if (proto === PROTO_UDP && field === 0) return CK_NONE;
+  const len = end - l4;
+  const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + proto + len;
+  const total = fold(sum16(b, l4, end, pseudo));
+  if (total === 0xffff) return CK_GOOD;
+  // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, to be completed by the NIC
+  const p = fold(pseudo);
+  if (field === p || field === (~p & 0xffff)) return CK_PARTIAL;
+  return CK_BAD;
+}
+
+/**
+ * What one frame says to the trace: an Obs for IPv4 (innermost packet), an ArpObs for ARP,
+ * undefined for anything else (IPv6, LLDP, truncated headers).
+ */
+export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
+  const b = f.bytes;
+  const s = f.source;
+  const end = f.caplen - s.fcsLength;
+  let p = 0;
+  let et = -1;
+  let macS = -1;
+  let macD = -1;
+  let pkt = -1;
+  switch (s.linkType) {
+    case LinkType.ETHERNET:
+      if (end < 14) return undefined;
+      macD = macAt(b, 0);
+      macS = macAt(b, 6);
+      et = u16(b, 12);
+      p = 14;
+      break;
+    case LinkType.LINUX_SLL2:
+      if (end < 20) return undefined;
+      et = u16(b, 0);
+      pkt = b[10];
+      if (b[11] === 6) macS = macAt(b, 12);
+      p = 20;
+      break;
+    case LinkType.LINUX_SLL:
+      if (end < 16) return undefined;
+      pkt = u16(b, 0);
+      if (u16(b, 4) === 6) macS = macAt(b, 6);
+      et = u16(b, 14);
+      p = 16;
+      break;
+    case LinkType.RAW_101:
+    case LinkType.RAW:
+      if (end < 1 || b[0] >> 4 !== 4) return undefined;
+      et = 0x0800;
+      break;
+    case LinkType.NULL: {
+      if (end < 4) return undefined;
+      const fam = b[0] | b[1] | b[2] | b[3];
+      if (fam !== 2) return undefined;
+      et = 0x0800;
+      p = 4;
+      break;
+    }
+    default:
+      return undefined;
+  }
+  let vlan = -1;
+  while (et === 0x8100 || et === 0x88a8) {
+    if (p + 4 > end) return undefined;
+    if (vlan < 0) vlan = u16(b, p) & 0xfff;
+    et = u16(b, p + 2);
+    p += 4;
+  }
+  if (et === 0x0806) {
+    const a = arpAt(f, b, p, end);
+    if (a) {
+      a.macSrc = macS;
+      a.macDst = macD;
+      a.pktType = pkt;
+    }
+    return a;
+  }
+  if (et !== 0x0800) return undefined;
+  const o = new Obs(s, f.number, f.tsSec, f.tsNsec, f.len);
+  o.macSrc = macS;
+  o.macDst = macD;
+  o.pktType = pkt;
+  o.vlan = vlan;
+  // On-the-wire end of the frame, for packets whose length field is 0 (GSO/BIG TCP).
+  const wireEnd = f.len - s.fcsLength;
+  for (let depth = 0; ; depth++) {
+    if (p + 20 > end) return undefined;
+    const vihl = b[p];
+    if (vihl >> 4 !== 4) return undefined;
+    const ihl = (vihl & 15) * 4;
+    if (ihl < 20 || p + ihl > end) return undefined;
+    const tot = u16(b, p + 2);
+    let ipLen = tot === 0 ? wireEnd - p : tot < ihl ? ihl : tot;
+    if (ipLen < ihl) ipLen = ihl;
+    const ipEnd = Math.min(end, p + ipLen);
+    const ff = u16(b, p + 6);
+    const frag = (ff & 0x1fff) * 8;
+    const mf = (ff & 0x2000) !== 0;
+    const proto = b[p + 9];
+    const l4 = p + ihl;
+    // a tunnel?
+    if (proto === PROTO_UDP && frag === 0 && !mf && l4 + 8 <= ipEnd && depth < 4) {
+      const sp = u16(b, l4);
+      const dp = u16(b, l4 + 2);
+      const u = l4 + 8;
+      let inner = -1;
+      let enc = ENC_NONE;
+      let heur = false;
+      if ((ports.vxlan[dp] || ports.vxlan[sp]) && u + 8 + 14 <= ipEnd) {
+        enc = ENC_VXLAN;
+      } else if ((ports.udp[dp] || ports.udp[sp]) && u + 20 <= ipEnd && b[u] >> 4 === 4) {
+        enc = ENC_UDP;
+        inner = u;
+      } else if (
+        ports.heuristics &&
+        dp !== 4790 &&
+        sp !== 4790 &&
+        u + 8 + 14 + 20 <= ipEnd &&
+        b[u] === 0x08 &&
+        b[u + 1] === 0 &&
+        b[u + 2] === 0 &&
+        b[u + 3] === 0 &&
+        b[u + 7] === 0 &&
+        u16(b, u + 8 + 12) === 0x0800 &&
+        b[u + 8 + 14] >> 4 === 4 &&
+        (b[u + 8 + 14] & 15) >= 5 &&
+        u16(b, l4 + 4) === p + ipLen - l4
+      ) {
+        enc = ENC_VXLAN;
+        heur = true;
+      }
+      if (enc !== ENC_NONE) {
+        if (depth === 0) {
+          o.enc = enc;
+          o.oSrc = u32(b, p + 12);
+          o.oDst = u32(b, p + 16);
+          o.oSport = sp;
+          o.oDport = dp;
+          o.oTtl = b[p + 8];
+          o.oId = u16(b, p + 4);
+          o.oLen = ipLen;
+          o.oDf = (ff & 0x4000) !== 0;
+          o.oMacSrc = macS;
+          o.oMacDst = macD;
+          o.vxHeuristic = heur;
+          if (ports.checksums) {
+            o.oIpCk = fold(sum16(b, p, p + ihl, 0)) === 0xffff ? CK_GOOD : CK_BAD;
+            if (tot !== 0 && p + ipLen <= end) o.oUdpCk = l4Checksum(b, o.oSrc, o.oDst, PROTO_UDP, l4, p + ipLen, l4 + 6);
+          }
+        } else o.depth = depth;
+        if (enc === ENC_VXLAN) {
+          if (depth === 0) {
+            o.vxFlags = b[u];
+            o.vni = (b[u + 4] << 16) | (b[u + 5] << 8) | b[u + 6];
+            o.vxReserved = (b[u + 1] | b[u + 2] | b[u + 3] | b[u + 7]) !== 0;
+          }
+          // the inner Ethernet frame
+          let q = u + 8;
+          o.macDst = macAt(b, q);
+          o.macSrc = macAt(b, q + 6);
+          let iet = u16(b, q + 12);
+          q += 14;
+          while (iet === 0x8100 || iet === 0x88a8) {
+            if (q + 4 > ipEnd) return undefined;
+            iet = u16(b, q + 2);
+            q += 4;
+          }
+          if (iet === 0x0806) {
+            const a = arpAt(f, b, q, ipEnd);
+            if (a) {
+              a.macSrc = o.macSrc;
+              a.macDst = o.macDst;
+              a.encap = true;
+            }
+            return a;
+          }
+          if (iet !== 0x0800) return undefined;
+          inner = q;
+        } else {
+          o.macSrc = -1;
+          o.macDst = -1;
+        }
+        p = inner;
+        continue;
+      }
+    }
+    // the traced packet
+    o.src = u32(b, p + 12);
+    o.dst = u32(b, p + 16);
+    o.id = u16(b, p + 4);
+    o.proto = proto;
+    o.ttl = b[p + 8];
+    o.frag = frag;
+    o.mf = mf;
+    o.df = (ff & 0x4000) !== 0;
+    o.ipLen = ipLen;
+    o.truncated = p + ipLen > end;
+    if (ports.checksums) o.ipCk = fold(sum16(b, p, p + ihl, 0)) === 0xffff ? CK_GOOD : CK_BAD;
+    let pay = l4;
+    if (frag === 0) {
+      if (proto === PROTO_TCP && l4 + 20 <= ipEnd) {
+        o.sport = u16(b, l4);
+        o.dport = u16(b, l4 + 2);
+        o.seq = u32(b, l4 + 4);
+        o.ack = u32(b, l4 + 8);
+        const doff = (b[l4 + 12] >> 4) * 4;
+        o.flags = b[l4 + 13] | ((b[l4 + 12] & 1) << 8);
+        o.win = u16(b, l4 + 14);
+        pay = l4 + (doff < 20 ? 20 : doff);
+        o.l4len = Math.max(0, p + ipLen - pay);
+        if (ports.checksums && tot !== 0 && !o.truncated && !mf) o.l4Ck = l4Checksum(b, o.src, o.dst, proto, l4, p + ipLen, l4 + 16);
+      } else if (proto === PROTO_UDP && l4 + 8 <= ipEnd) {
+        o.sport = u16(b, l4);
+        o.dport = u16(b, l4 + 2);
+        o.udpLen = u16(b, l4 + 4);
+        pay = l4 + 8;
+        o.l4len = Math.max(0, p + ipLen - pay);
+        if (ports.checksums && tot !== 0 && !o.truncated && !mf) o.l4Ck = l4Checksum(b, o.src, o.dst, proto, l4, p + ipLen, l4 + 6);
+      } else if (proto === PROTO_ICMP && l4 + 8 <= ipEnd) {
+        const ty = b[l4];
+        o.icmpType = ty;
+        o.icmpCode = b[l4 + 1];
+        if (ty === 0 || ty === 8 || ty === 13 || ty === 14) {
+          o.icmpId = u16(b, l4 + 4);
+          o.icmpSeq = u16(b, l4 + 6);
+        } else if (ty === 3 || ty === 4 || ty === 5 || ty === 11 || ty === 12) {
+          if (ty === 3 && o.icmpCode === 4) o.icmpMtu = u16(b, l4 + 6);
+          const q = l4 + 8;
+          if (q + 20 <= ipEnd && b[q] >> 4 === 4) {
+            o.qSrc = u32(b, q + 12);
+            o.qDst = u32(b, q + 16);
+            o.qProto = b[q + 9];
+            o.qId = u16(b, q + 4);
+            const ql4 = q + (b[q] & 15) * 4;
+            if ((o.qProto === PROTO_TCP || o.qProto === PROTO_UDP) && ql4 + 4 <= ipEnd) {
+              o.qSport = u16(b, ql4);
+              o.qDport = u16(b, ql4 + 2);
+            }
+          }
+        }
+        pay = l4 + 8;
+        o.l4len = Math.max(0, p + ipLen - pay);
+      }
+    }
+    if (o.qSrc >= 0 || (o.icmpType >= 0 && o.icmpId < 0 && o.icmpType !== 0 && o.icmpType !== 8)) {
+      // an ICMP error quotes a header that NAT rewrites on the way back: keep only what NAT leaves
+      o.hash = ((o.qId << 8) | (o.qProto & 255)) >>> 0;
+    } else {
+      const hashEnd = Math.min(ipEnd, pay + 64);
+      o.hash = pay < hashEnd ? fnv1a(b, pay, hashEnd) : 0;
+    }
+    return o;
+  }
+}
+
+function arpAt(f: Frame, b: Uint8Array, p: number, end: number): ArpObs | undefined {
+  // Ethernet/IPv4 ARP only
+  if (p + 28 > end || u16(b, p) !== 1 || u16(b, p + 2) !== 0x0800 || b[p + 4] !== 6 || b[p + 5] !== 4) return undefined;
+  return new ArpObs(
+    f.source,
+    f.number,
+    f.tsSec,
+    f.tsNsec,
+    u16(b, p + 6),
+    macAt(b, p + 8),
+    u32(b, p + 14),
+    macAt(b, p + 18),
+    u32(b, p + 24),
+  );
+}

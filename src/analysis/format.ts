@@ -1,0 +1,296 @@
+/**
+ * Traces as text (a compact timeline per packet) and as JSON (docs/trace.md defines every key).
+ * Everything taken from a capture (interface and node names) is escaped before printing.
+ */
+import { formatTs } from '../capture/frame.js';
+import { escapeText } from '../cli/escape.js';
+import { endpointText, ipText, macText } from './addr.js';
+import { ENC_NONE, ENC_VXLAN, type Obs } from './extract.js';
+import type { SkewEstimate } from './skew.js';
+import { protoName, type FlowRow, type LatencyRow } from './stats.js';
+import { packetSummary, type Change, type Hop, type Trace } from './timeline.js';
+
+/** `507 ns`, `51.2 µs`, `2.35 ms`, `1.500 s` (sign kept). */
+export function fmtNs(ns: number): string {
+  const a = Math.abs(ns);
+  const sign = ns < 0 ? '-' : '';
+  if (a < 1000) return `${sign}${Math.round(a)} ns`;
+  if (a < 1e6) return `${sign}${(a / 1e3).toFixed(a < 1e4 ? 2 : 1)} µs`;
+  if (a < 1e9) return `${sign}${(a / 1e6).toFixed(a < 1e7 ? 2 : 1)} ms`;
+  return `${sign}${(a / 1e9).toFixed(a < 1e10 ? 6 : 3)} s`;
+}
+
+/** A signed offset with nanosecond precision: `-1.500000250 s`, `+2.750 ms`. */
+export function fmtOffset(ns: number): string {
+  const sign = ns < 0 ? '-' : '+';
+  const a = Math.abs(ns);
+  if (a >= 1e9) return `${sign}${(a / 1e9).toFixed(9)} s`;
+  if (a >= 1e6) return `${sign}${(a / 1e6).toFixed(6)} ms`;
+  if (a >= 1e3) return `${sign}${(a / 1e3).toFixed(3)} µs`;
+  return `${sign}${a} ns`;
+}
+
+function pad(s: string, w: number): string {
+  return padTo(s, w);
+}
+
+function changeText(c: Change): string {
+  switch (c.type) {
+    case 'routed':
+      return `routed: ttl ${c.ttl_from}→${c.ttl_to}`;
+    case 'ttl-increased':
+      return `TTL went up ${c.ttl_from}→${c.ttl_to}?`;
+    case 'mac':
+      return c.dst >= 0 ? `MAC ${macText(c.src) || '?'} > ${macText(c.dst)}` : `MAC from ${macText(c.src)}`;
+    case 'encap': {
+      const o = c.obs;
+      return `encap ${c.tunnel === 'vxlan' ? `VXLAN vni ${o.vni}` : 'UDP'} ${ipText(o.oSrc)}:${o.oSport} > ${ipText(o.oDst)}:${o.oDport}`;
+    }
+    case 'decap':
+      return `decap ${c.tunnel === 'vxlan' ? 'VXLAN' : 'UDP'}`;
+    case 'nat':
+      return `${c.field === 'dst' ? 'DNAT' : 'SNAT'} ${c.from} → ${c.to}`;
+    case 'fragmented':
+      return `fragmented: ${c.from_len} B → ${c.ip_len} B fragments`;
+    case 'segmented':
+      return `segmented into ${c.segments}`;
+    case 'merged':
+      return `merged from ${c.from_segments} segments`;
+    case 'arp':
+      return `waited ${fmtNs(c.wait_ns)} for ARP ${c.target} (answered)`;
+  }
+}
+
+export interface TextContext {
+  /** Nodes whose clocks were corrected, by offset. */
+  readonly offsets: ReadonlyMap<string, number>;
+}
+
+/** Escaped names per source (capture text is escaped once, not per line). */
+const nameCache = new WeakMap<object, { node: string; iface: string }>();
+function names(h: Hop): { node: string; iface: string } {
+  const src = h.iface.source;
+  let n = nameCache.get(src);
+  if (!n) nameCache.set(src, (n = { node: esc(src.node), iface: esc(src.iface) }));
+  return n;
+}
+
+const SPACES = ' '.repeat(64);
+function padTo(s: string, w: number): string {
+  return s.length >= w ? s : s + SPACES.slice(0, Math.min(64, w - s.length));
+}
+
+/** The lines of one trace. */
+export function traceText(t: Trace, ctx: TextContext): string[] {
+  const first = t.hops[0].obs;
+  const v = t.verdict;
+  const status =
+    v.status === 'delivered'
+      ? `delivered in ${fmtNs(t.durationNs)}`
+      : v.status === 'lost'
+        ? `LOST after ${esc(v.after!.iface.node)} ${esc(v.after!.iface.name)}`
+        : `incomplete`;
+  const lines = [`packet ${t.id}  ${packetSummary(first)}  ${status}`];
+  const hops = t.hops;
+  let wn = 0;
+  let wi = 0;
+  for (const h of hops) {
+    const n = names(h);
+    if (n.node.length > wn) wn = n.node.length;
+    if (n.iface.length > wi) wi = n.iface.length;
+  }
+  for (let k = 0; k < hops.length; k++) {
+    const h = hops[k];
+    const o = h.obs;
+    const n = names(h);
+    let parts = '';
+    if (k === 0) {
+      if (o.macSrc >= 0 && o.macDst >= 0) parts = `${macText(o.macSrc)} > ${macText(o.macDst)}; `;
+      else if (o.macSrc >= 0) parts = `from ${macText(o.macSrc)}; `;
+      parts += `ttl ${o.ttl}`;
+    }
+    const ch = h.changes;
+    for (let c = 0; c < ch.length; c++) parts = parts ? `${parts}; ${changeText(ch[c])}` : changeText(ch[c]);
+    if (h.gso) parts = parts ? `${parts}; GSO ${o.ipLen} B` : `GSO ${o.ipLen} B`;
+    if (h.more && !ch.some((c) => c.type === 'segmented')) parts = `${parts ? parts + '; ' : ''}${h.count} segments`;
+    if (ctx.offsets.size && (k === 0 || hops[k - 1].iface.node !== h.iface.node)) {
+      const off = ctx.offsets.get(h.iface.node);
+      if (off) parts += ` [${n.node} clock corrected by ${fmtOffset(-off)}]`;
+    }
+    const time = k === 0 ? '+0' : `+${fmtNs(h.sinceFirstNs)}`;
+    const delta = k === 0 ? '' : `(${h.deltaNs >= 0 ? '+' : ''}${fmtNs(h.deltaNs)})`;
+    const line = `  ${padTo(n.node, wn)}  ${padTo(n.iface, wi)}  ${padTo(h.role, 8)}  ${padTo(time, 11)} ${padTo(delta, 12)} ${parts}`;
+    lines.push(parts ? line : line.trimEnd());
+  }
+  if (v.status !== 'delivered' || v.skipped.length) {
+    lines.push(`  → ${v.status}: ${esc(v.reason)}`);
+    if (v.skipped.length) lines.push(`  → not seen on ${v.skipped.map((p) => `${esc(p.node)} ${esc(p.iface)}`).join(', ')} (captured) although seen after it`);
+  }
+  return lines;
+}
+
+function esc(s: string): string {
+  return escapeText(s);
+}
+
+/** The JSON form of a change (docs/trace.md). */
+export function changeJson(c: Change): Record<string, unknown> {
+  switch (c.type) {
+    case 'mac':
+      return { type: 'mac', src: c.src >= 0 ? macText(c.src) : null, dst: c.dst >= 0 ? macText(c.dst) : null };
+    case 'encap': {
+      const o = c.obs;
+      return {
+        type: 'encap',
+        tunnel: c.tunnel,
+        ...(c.tunnel === 'vxlan' ? { vni: o.vni } : {}),
+        outer_src: ipText(o.oSrc),
+        outer_dst: ipText(o.oDst),
+        outer_sport: o.oSport,
+        outer_dport: o.oDport,
+        outer_ttl: o.oTtl,
+      };
+    }
+    default:
+      return c as unknown as Record<string, unknown>;
+  }
+}
+
+function flowJson(o: Obs): Record<string, unknown> {
+  return {
+    proto: protoName(o.proto),
+    src: ipText(o.src),
+    dst: ipText(o.dst),
+    sport: o.sport >= 0 ? o.sport : null,
+    dport: o.dport >= 0 ? o.dport : null,
+  };
+}
+
+function hopJson(h: Hop, offsets: ReadonlyMap<string, number>): Record<string, unknown> {
+  const o = h.obs;
+  const j: Record<string, unknown> = {
+    node: h.iface.node,
+    iface: h.iface.name,
+    role: h.role,
+    ts: formatTs(o.sec, o.nsec),
+    delta_ns: h.deltaNs,
+    since_first_ns: h.sinceFirstNs,
+    file: o.source.file,
+    frame: o.frame,
+  };
+  const off = offsets.get(h.iface.node);
+  if (off) j.clock_offset_ns = off;
+  if (h.more) j.frames = h.frames;
+  j.mac_src = o.macSrc >= 0 ? macText(o.macSrc) : null;
+  j.mac_dst = o.macDst >= 0 ? macText(o.macDst) : null;
+  j.ttl = o.ttl;
+  j.src = endpointText(o.src, -1);
+  j.dst = endpointText(o.dst, -1);
+  if (o.sport >= 0) j.sport = o.sport;
+  if (o.dport >= 0) j.dport = o.dport;
+  j.ip_len = o.ipLen;
+  if (o.enc !== ENC_NONE) {
+    j.encap = {
+      type: o.enc === ENC_VXLAN ? 'vxlan' : 'udp',
+      ...(o.enc === ENC_VXLAN ? { vni: o.vni } : {}),
+      outer_src: ipText(o.oSrc),
+      outer_dst: ipText(o.oDst),
+      outer_sport: o.oSport,
+      outer_dport: o.oDport,
+      outer_ttl: o.oTtl,
+      outer_mac_src: o.oMacSrc >= 0 ? macText(o.oMacSrc) : null,
+      outer_mac_dst: o.oMacDst >= 0 ? macText(o.oMacDst) : null,
+    };
+  }
+  if (h.gso) j.gso = true;
+  if (o.mf || o.frag > 0) j.fragment = { offset: o.frag, more: o.mf };
+  j.changes = h.changes.map(changeJson);
+  return j;
+}
+
+export function traceJson(t: Trace, offsets: ReadonlyMap<string, number>): Record<string, unknown> {
+  const first = t.hops[0].obs;
+  const last = t.hops[t.hops.length - 1].obs;
+  const v = t.verdict;
+  const flow = flowJson(first);
+  const j: Record<string, unknown> = {
+    packet: t.id,
+    summary: packetSummary(first),
+    ts: formatTs(first.sec, first.nsec),
+    flow,
+  };
+  const nat = flowJson(last);
+  if (nat.src !== flow.src || nat.dst !== flow.dst || nat.sport !== flow.sport || nat.dport !== flow.dport) j.nat_flow = nat;
+  j.ip_id = first.id;
+  j.ip_len = first.ipLen;
+  if (first.proto === 6) {
+    j.tcp = { seq: first.seq, ack: first.ack, flags: first.flags, len: Math.max(0, first.l4len) };
+  } else if (first.proto === 1) {
+    j.icmp = { type: first.icmpType, code: first.icmpCode, ...(first.icmpId >= 0 ? { id: first.icmpId, seq: first.icmpSeq } : {}) };
+  }
+  j.sender = t.sender;
+  j.receiver = t.receiver ?? null;
+  j.duration_ns = t.durationNs;
+  j.hops = t.hops.map((h) => hopJson(h, offsets));
+  const vj: Record<string, unknown> = { status: v.status, reason: v.reason };
+  if (v.after) vj.after = { node: v.after.iface.node, iface: v.after.iface.name, role: v.after.role };
+  if (v.missing) vj.missing = v.missing;
+  if (v.skipped.length) vj.skipped = v.skipped;
+  if (v.arpUnanswered) vj.arp_unanswered = v.arpUnanswered;
+  if (v.icmp) vj.icmp = v.icmp;
+  j.verdict = vj;
+  return j;
+}
+
+/** Text of the clock corrections, printed before the traces. */
+export function skewText(skew: readonly SkewEstimate[]): string[] {
+  const out: string[] = [];
+  for (const e of skew) {
+    if (e.node === e.reference) continue;
+    const how =
+      e.method === 'given'
+        ? 'given with --skew'
+        : e.method === 'none'
+          ? 'no packets shared with it on the underlays: not estimated'
+          : e.method === 'one-way'
+            ? `from ${e.samples_from_ref + e.samples_to_ref} packets in one direction only (a bound, not a measurement)`
+            : `± ${fmtNs(e.uncertainty_ns ?? 0)}, from ${e.samples_from_ref} packets ${e.reference}→${e.node} and ${e.samples_to_ref} ${e.node}→${e.reference}`;
+    const applied = e.applied_ns ? 'corrected' : e.method === 'none' ? 'not corrected' : 'not significant, not corrected';
+    out.push(`# clock: ${esc(e.node)} is ${fmtOffset(e.offset_ns)} relative to ${esc(e.reference)} (${how}); ${applied}`);
+  }
+  return out;
+}
+
+export function flowText(rows: readonly FlowRow[]): string[] {
+  if (!rows.length) return [];
+  const out = ['', 'flows:'];
+  for (const f of rows) {
+    const nat = f.nat_dst ? ` (→ ${f.nat_dst})` : f.nat_src ? ` (from ${f.nat_src})` : '';
+    const lost = Object.entries(f.lost_after)
+      .map(([w, n]) => `${n} after ${esc(w)}`)
+      .join(', ');
+    out.push(
+      `  ${f.proto.toUpperCase()} ${f.src} > ${f.dst}${nat}: ${f.packets} packets, ${f.delivered} delivered` +
+        (f.lost ? `, ${f.lost} lost (${lost})` : '') +
+        (f.incomplete ? `, ${f.incomplete} incomplete` : '') +
+        (f.delivered ? `; p50 ${fmtNs(f.p50_duration_ns)}, max ${fmtNs(f.max_duration_ns)}` : ''),
+    );
+  }
+  return out;
+}
+
+export function latencyText(rows: readonly LatencyRow[]): string[] {
+  if (!rows.length) return [];
+  const out = ['', 'hop latency (from → to: count  min / p50 / p90 / p99 / max):'];
+  const label = (x: LatencyRow['from']): string => `${esc(x.node)} ${esc(x.iface)}`;
+  let w = 0;
+  for (const r of rows) w = Math.max(w, `${label(r.from)} → ${label(r.to)}`.length);
+  for (const r of rows) {
+    out.push(
+      `  ${pad(`${label(r.from)} → ${label(r.to)}`, w)}  ${String(r.count).padStart(6)}  ${fmtNs(r.min_ns)} / ${fmtNs(r.p50_ns)} / ${fmtNs(
+        r.p90_ns,
+      )} / ${fmtNs(r.p99_ns)} / ${fmtNs(r.max_ns)}${r.outliers ? `  (${r.outliers} outliers, slowest packet ${r.slowest[0].packet})` : ''}`,
+    );
+  }
+  return out;
+}

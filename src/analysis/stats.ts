@@ -1,0 +1,199 @@
+/**
+ * Per-hop-pair latency statistics and the per-flow summary, accumulated as traces are emitted.
+ */
+import { endpointText } from './addr.js';
+import type { Trace, VerdictStatus } from './timeline.js';
+import type { Role } from './roles.js';
+
+/** Exact up to this many samples per pair, then a uniform reservoir of this size. */
+const RESERVOIR = 200000;
+
+export interface LatencyRow {
+  from: { node: string; iface: string; role: Role };
+  to: { node: string; iface: string; role: Role };
+  count: number;
+  min_ns: number;
+  p50_ns: number;
+  p90_ns: number;
+  p99_ns: number;
+  max_ns: number;
+  mean_ns: number;
+  /** Samples above max(10 × p50, p50 + 1 ms): the slow ones. */
+  outliers: number;
+  /** Packet numbers of the slowest samples (up to 5). */
+  slowest: { packet: number; delta_ns: number }[];
+}
+
+class Pair {
+  samples: number[] = [];
+  seen = 0;
+  min = Infinity;
+  max = -Infinity;
+  sum = 0;
+  slowest: { packet: number; delta_ns: number }[] = [];
+  constructor(
+    readonly from: LatencyRow['from'],
+    readonly to: LatencyRow['to'],
+  ) {}
+  add(v: number, packet: number): void {
+    this.seen++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    if (this.samples.length < RESERVOIR) this.samples.push(v);
+    else {
+      const j = Math.floor(Math.random() * this.seen);
+      if (j < RESERVOIR) this.samples[j] = v;
+    }
+    const s = this.slowest;
+    if (s.length < 5 || v > s[s.length - 1].delta_ns) {
+      s.push({ packet, delta_ns: v });
+      s.sort((a, b) => b.delta_ns - a.delta_ns);
+      if (s.length > 5) s.pop();
+    }
+  }
+}
+
+function pct(sorted: Float64Array, p: number): number {
+  if (!sorted.length) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export class LatencyStats {
+  private readonly pairs = new Map<number, Pair>();
+
+  add(t: Trace): void {
+    const h = t.hops;
+    for (let i = 1; i < h.length; i++) {
+      const a = h[i - 1].iface;
+      const b = h[i].iface;
+      const k = a.source.id * 1048576 + b.source.id;
+      let p = this.pairs.get(k);
+      if (!p) {
+        p = new Pair({ node: a.node, iface: a.name, role: h[i - 1].role }, { node: b.node, iface: b.name, role: h[i].role });
+        this.pairs.set(k, p);
+      }
+      p.add(h[i].deltaNs, t.id);
+    }
+  }
+
+  rows(): LatencyRow[] {
+    const out: LatencyRow[] = [];
+    for (const p of this.pairs.values()) {
+      const s = Float64Array.from(p.samples).sort();
+      const p50 = pct(s, 50);
+      const limit = Math.max(10 * p50, p50 + 1e6);
+      let outliers = 0;
+      for (const v of s) if (v > limit) outliers++;
+      out.push({
+        from: p.from,
+        to: p.to,
+        count: p.seen,
+        min_ns: p.min,
+        p50_ns: p50,
+        p90_ns: pct(s, 90),
+        p99_ns: pct(s, 99),
+        max_ns: p.max,
+        mean_ns: Math.round(p.sum / p.seen),
+        outliers: p.seen > s.length ? Math.round((outliers * p.seen) / s.length) : outliers,
+        slowest: p.slowest,
+      });
+    }
+    return out;
+  }
+}
+
+export interface FlowRow {
+  proto: string;
+  src: string;
+  dst: string;
+  /** The destination after DNAT, when it was rewritten. */
+  nat_dst?: string;
+  nat_src?: string;
+  packets: number;
+  delivered: number;
+  lost: number;
+  incomplete: number;
+  /** Where lost packets were last seen: "node iface" → count. */
+  lost_after: Record<string, number>;
+  first_packet: number;
+  last_packet: number;
+  p50_duration_ns: number;
+  max_duration_ns: number;
+}
+
+const PROTO: Record<number, string> = { 1: 'icmp', 2: 'igmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 89: 'ospf', 132: 'sctp' };
+
+export function protoName(p: number): string {
+  return PROTO[p] ?? String(p);
+}
+
+interface FlowAcc {
+  first: import('./extract.js').Obs;
+  natDst?: import('./extract.js').Obs;
+  natSrc?: import('./extract.js').Obs;
+  packets: number;
+  delivered: number;
+  lost: number;
+  incomplete: number;
+  lost_after: Record<string, number>;
+  first_packet: number;
+  last_packet: number;
+  max_duration_ns: number;
+  durations: number[];
+}
+
+export class FlowStats {
+  private readonly flows = new Map<string, FlowAcc>();
+
+  add(t: Trace): void {
+    const a = t.hops[0].obs;
+    const z = t.hops[t.hops.length - 1].obs;
+    const k = `${a.proto},${a.src},${a.sport},${a.dst},${a.dport}`;
+    let f = this.flows.get(k);
+    if (!f) {
+      f = { first: a, packets: 0, delivered: 0, lost: 0, incomplete: 0, lost_after: {}, first_packet: t.id, last_packet: t.id, max_duration_ns: 0, durations: [] };
+      this.flows.set(k, f);
+    }
+    if (z.dst !== a.dst || z.dport !== a.dport) f.natDst = z;
+    if (z.src !== a.src || z.sport !== a.sport) f.natSrc = z;
+    f.packets++;
+    f.last_packet = t.id;
+    const st: VerdictStatus = t.verdict.status;
+    f[st]++;
+    if (st === 'lost' && t.verdict.after) {
+      const w = `${t.verdict.after.iface.node} ${t.verdict.after.iface.name}`;
+      f.lost_after[w] = (f.lost_after[w] ?? 0) + 1;
+    }
+    if (f.durations.length < 100000) f.durations.push(t.durationNs);
+    if (t.durationNs > f.max_duration_ns) f.max_duration_ns = t.durationNs;
+  }
+
+  rows(): FlowRow[] {
+    const out: FlowRow[] = [];
+    for (const f of this.flows.values()) {
+      const d = Float64Array.from(f.durations).sort();
+      const a = f.first;
+      const row: FlowRow = {
+        proto: protoName(a.proto),
+        src: endpointText(a.src, a.sport),
+        dst: endpointText(a.dst, a.dport),
+        packets: f.packets,
+        delivered: f.delivered,
+        lost: f.lost,
+        incomplete: f.incomplete,
+        lost_after: f.lost_after,
+        first_packet: f.first_packet,
+        last_packet: f.last_packet,
+        p50_duration_ns: pct(d, 50),
+        max_duration_ns: f.max_duration_ns,
+      };
+      if (f.natDst) row.nat_dst = endpointText(f.natDst.dst, f.natDst.dport);
+      if (f.natSrc) row.nat_src = endpointText(f.natSrc.src, f.natSrc.sport);
+      out.push(row);
+    }
+    out.sort((a, b) => a.first_packet - b.first_packet);
+    return out;
+  }
+}

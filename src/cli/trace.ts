@@ -1,0 +1,192 @@
+/**
+ * `vxdecode trace FILE...`: one hop timeline per inner packet, correlated across every input,
+ * then a per-flow summary and per-hop latency statistics (text), or one JSON object per packet
+ * and a final summary object (`--json`; docs/trace.md).
+ */
+import { UsageError } from '../capture/input.js';
+import { parseIp } from '../analysis/addr.js';
+import { Ports } from '../analysis/extract.js';
+import { flowText, latencyText, skewText, traceJson, traceText } from '../analysis/format.js';
+import { RoleOverrides } from '../analysis/roles.js';
+import { parseDurationNs, parseSkewOption, runPipeline, type PipelineResult, type SkewMode } from '../analysis/run.js';
+import type { Trace, VerdictStatus } from '../analysis/timeline.js';
+import { protoName } from '../analysis/stats.js';
+import { escapeText } from './escape.js';
+import { openInputs, reportInputs, type InputOptions } from './inputs.js';
+import type { Output } from './output.js';
+
+export interface AnalysisArgs extends InputOptions {
+  json?: boolean;
+  decode: { vxlanPorts: number[]; heuristics: boolean };
+  window?: string;
+  skew?: string;
+  role?: string[];
+}
+
+export interface TraceArgs extends AnalysisArgs {
+  flow?: string[];
+  packet?: (string | number)[];
+  verdict?: string[];
+  quiet?: boolean;
+}
+
+/** Shared option parsing of trace and analyze. */
+export function pipelineSettings(a: AnalysisArgs, checksums: boolean): {
+  ports: Ports;
+  roles: RoleOverrides;
+  windowNs: number;
+  skew: SkewMode;
+} {
+  const roles = new RoleOverrides();
+  for (const r of a.role ?? []) roles.add(r);
+  let windowNs: number;
+  let skew: SkewMode;
+  try {
+    windowNs = parseDurationNs(a.window ?? '1s');
+  } catch (e) {
+    throw new UsageError(`--window: ${(e as Error).message}`);
+  }
+  if (!(windowNs > 0)) throw new UsageError('--window must be more than 0');
+  try {
+    skew = parseSkewOption(a.skew);
+  } catch (e) {
+    throw new UsageError(`--skew: ${(e as Error).message}; or off, auto`);
+  }
+  return { ports: new Ports({ vxlanPorts: a.decode.vxlanPorts, heuristics: a.decode.heuristics, checksums }), roles, windowNs, skew };
+}
+
+type FlowTerm = (t: Trace) => boolean;
+
+/** `--flow`: terms that must all match: tcp|udp|icmp, IP, IP:PORT, :PORT, A>B (each side IP[:PORT]). */
+export function parseFlow(spec: string): FlowTerm {
+  const terms: FlowTerm[] = [];
+  for (const raw of spec.split(/[\s,]+/).filter(Boolean)) {
+    const term = raw.toLowerCase();
+    if (term === 'tcp' || term === 'udp' || term === 'icmp') {
+      terms.push((t) => protoName(t.hops[0].obs.proto) === term);
+      continue;
+    }
+    const gt = term.indexOf('>');
+    if (gt >= 0) {
+      const a = endpoint(term.slice(0, gt), raw);
+      const b = endpoint(term.slice(gt + 1), raw);
+      terms.push((t) => t.hops.some((h) => a(h.obs.src, h.obs.sport)) && t.hops.some((h) => b(h.obs.dst, h.obs.dport)));
+      continue;
+    }
+    const e = endpoint(term, raw);
+    terms.push((t) => t.hops.some((h) => e(h.obs.src, h.obs.sport) || e(h.obs.dst, h.obs.dport)));
+  }
+  return (t) => terms.every((f) => f(t));
+}
+
+function endpoint(s: string, raw: string): (ip: number, port: number) => boolean {
+  if (s === '' || s === '*') return () => true;
+  const m = /^([\d.]*)(?::(\d+))?$/.exec(s);
+  const ip = m && m[1] ? parseIp(m[1]) : undefined;
+  if (!m || (m[1] && ip === undefined) || (!m[1] && !m[2])) throw new UsageError(`--flow: "${raw}" is not tcp|udp|icmp, IP, IP:PORT, :PORT or A>B`);
+  const port = m[2] !== undefined ? Number(m[2]) : undefined;
+  return (a, p) => (ip === undefined || a === ip) && (port === undefined || p === port);
+}
+
+export function parsePackets(list: (string | number)[]): Set<number> {
+  const s = new Set<number>();
+  for (const item of list) {
+    for (const part of String(item).split(',')) {
+      const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+      if (!m) throw new UsageError(`--packet: "${part}" is not a packet number or range (12, 3-7)`);
+      const a = Number(m[1]);
+      const b = m[2] ? Number(m[2]) : a;
+      if (b - a > 1e6) throw new UsageError(`--packet: range ${part} is too large`);
+      for (let k = a; k <= b; k++) s.add(k);
+    }
+  }
+  return s;
+}
+
+export function summaryJson(r: PipelineResult): Record<string, unknown> {
+  const e = r.engine;
+  return {
+    summary: {
+      frames: e.frames,
+      packets: e.traced,
+      delivered: e.verdicts.delivered,
+      lost: e.verdicts.lost,
+      incomplete: e.verdicts.incomplete,
+      flows: e.flows.rows(),
+    },
+    latency: e.latency.rows(),
+    skew: r.skew,
+  };
+}
+
+export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) => void): Promise<number> {
+  const settings = pipelineSettings(a, false);
+  const flow = (a.flow ?? []).map(parseFlow);
+  const packets = a.packet?.length ? parsePackets(a.packet) : undefined;
+  const verdicts = new Set<VerdictStatus>();
+  for (const v of a.verdict ?? []) {
+    for (const x of v.split(',')) {
+      if (x !== 'delivered' && x !== 'lost' && x !== 'incomplete') throw new UsageError(`--verdict: "${x}" is not delivered, lost or incomplete`);
+      verdicts.add(x);
+    }
+  }
+  const opened = openInputs(a, stderr);
+  let offsets: ReadonlyMap<string, number> = new Map();
+  let shown = 0;
+  let headerDone = false;
+  const header = (skew: PipelineResult['skew']): void => {
+    if (headerDone) return;
+    headerDone = true;
+    if (!a.json) for (const l of skewText(skew)) out.line(l);
+  };
+  let pendingSkew: PipelineResult['skew'] = [];
+  const result = await runPipeline(
+    opened.inputs,
+    opened.registry,
+    {
+      files: a.files,
+      ifnames: a.ifnames,
+      links: a.links,
+      ...settings,
+      stopped: () => out.closed,
+      afterBatch: () => out.maybeFlush(),
+    },
+    {
+      onTrace: (t) => {
+        if (packets && !packets.has(t.id)) return;
+        if (verdicts.size && !verdicts.has(t.verdict.status)) return;
+        if (flow.length && !flow.every((f) => f(t))) return;
+        shown++;
+        if (a.quiet) return;
+        header(pendingSkew);
+        if (a.json) out.line(JSON.stringify(traceJson(t, offsets)));
+        else {
+          for (const l of traceText(t, { offsets })) out.line(l);
+          out.line('');
+        }
+      },
+    },
+    (skew, offs) => {
+      pendingSkew = skew;
+      offsets = offs;
+      header(skew);
+    },
+  );
+  header(result.skew);
+  if (a.json) out.line(JSON.stringify(summaryJson(result)));
+  else {
+    const e = result.engine;
+    out.line(
+      `${e.traced} packets traced from ${e.frames} frames: ${e.verdicts.delivered} delivered, ${e.verdicts.lost} lost, ${e.verdicts.incomplete} incomplete` +
+        (shown !== e.traced ? ` (${shown} shown)` : ''),
+    );
+    for (const l of flowText(e.flows.rows())) out.line(l);
+    for (const l of latencyText(e.latency.rows())) out.line(l);
+  }
+  await out.end();
+  if (out.failure) {
+    stderr(`vxdecode: cannot write output: ${escapeText(out.failure.message)}`);
+    return 1;
+  }
+  return reportInputs(opened, stderr) ? 1 : 0;
+}
