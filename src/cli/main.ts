@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../capture/input.js';
 import { runDecode } from './decode.js';
 import { STDIN_TOKEN } from './inputs.js';
+import { compileFilter, FilterError, type PacketFilter } from '../filter/index.js';
 import { Output } from './output.js';
 
 const stderr = (line: string): void => {
@@ -23,6 +24,11 @@ function inputOptions<T>(y: Argv<T>) {
       default: [] as string[],
     })
     .option('json', { type: 'boolean', describe: 'one JSON object per line' })
+    .option('filter', {
+      alias: 'Y',
+      type: 'string',
+      describe: 'display filter: inner.ip.src==10.10.1.5 && vxlan.vni==1, arp, node==node2 (see docs/filter.md)',
+    })
     .option('vxlan-port', {
       type: 'number',
       array: true,
@@ -44,6 +50,17 @@ function inputOptions<T>(y: Argv<T>) {
       array: true,
       describe: 'NODE=FILE with `ip -o link` output of that node, to name SLL2 interface indexes',
     });
+}
+
+/** The compiled `-Y` display filter, or undefined; a bad expression is a usage error. */
+export function displayFilter(expr: string | undefined): PacketFilter | undefined {
+  if (expr === undefined || !expr.trim()) return undefined;
+  try {
+    return compileFilter(expr);
+  } catch (e) {
+    if (e instanceof FilterError) throw new UsageError(`-Y: ${e.message}\n  ${e.pointer().split('\n').join('\n  ')}`);
+    throw e;
+  }
 }
 
 function decodeOptions(a: { vxlanPort?: number[]; heuristics?: boolean }) {
@@ -70,6 +87,10 @@ function analysisOptions<T>(y: Argv<T>) {
       type: 'string',
       array: true,
       describe: 'interface role override: [NODE/]IFACE=pod|veth|bridge|vtep|underlay|other (node1/br0=bridge)',
+    })
+    .option('reorder', {
+      type: 'string',
+      describe: 'put frames back in time order within this horizon (default 1s for multi-interface pcapng, else 0)',
     });
 }
 
@@ -101,7 +122,8 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
           .example('vxdecode node1/eth0=n1.pcap node2/eth0=n2.pcap', 'two labelled captures, merged by time')
           .example('tcpdump -U -i eth0 -w - | vxdecode -', 'decode a live tcpdump as packets arrive')
           .example('vxdecode --json capture.pcapng | jq .layers', 'one JSON object per frame')
-          .example('vxdecode --count node1.pcapng', 'frames per interface'),
+          .example('vxdecode --count node1.pcapng', 'frames per interface')
+          .example("vxdecode -Y 'inner.icmp && node==node2' captures/vxlan-ping/*.pcap", 'only the pings, as node2 saw them'),
       async (a) => {
         status = await runDecode(
           {
@@ -114,6 +136,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             hex: a.hex,
             stats: a.stats,
             decode: decodeOptions(a),
+            filter: displayFilter(a.filter),
           },
           out,
           stderr,
@@ -151,6 +174,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             window: a.window,
             skew: a.skew,
             role: a.role,
+            reorder: a.reorder,
             flow: a.flow,
             packet: a.packet,
             verdict: a.verdict,
@@ -186,6 +210,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             window: a.window,
             skew: a.skew,
             role: a.role,
+            reorder: a.reorder,
             minSeverity: a.minSeverity,
           },
           out,

@@ -10,7 +10,7 @@
  * the layers after / before the last tunnel encapsulation (decoders' tunnelSplit).
  */
 import type { Layer, Packet } from '../decoders/layer.js';
-import { tunnelSplit } from '../decoders/index.js';
+import { isEncapsulation } from '../decoders/index.js';
 import {
   FIELD_BY_NAME,
   FIELDS,
@@ -69,19 +69,25 @@ type ValueTest = (v: unknown) => boolean;
 /** Reads the value(s) of a field from a layer: one getter per key. */
 type Getter = (l: Layer) => unknown;
 
-/** Per-compiled-filter cache of the tunnel split of the packet being tested. */
-class SplitCache {
+/**
+ * Per-compiled-filter cache of where the packet being tested splits at its last tunnel, as the
+ * decoders' tunnelSplit does (outer = up to and including the last encapsulation layer, inner =
+ * the rest; no tunnel: all inner), but as two indexes instead of two new arrays per packet.
+ */
+export class SplitCache {
   private packet: Packet | undefined;
-  /** Index of the first inner layer (layers.length when there is no tunnel). */
+  /** Index of the first inner layer (0 when there is no tunnel). */
   innerStart = 0;
-  /** Index after the last outer layer. */
+  /** Index after the last outer layer (0 when there is no tunnel). */
   outerEnd = 0;
   update(p: Packet): void {
     if (this.packet === p) return;
     this.packet = p;
-    const { outer, inner } = tunnelSplit(p);
-    this.innerStart = p.layers.length - inner.length;
-    this.outerEnd = outer.length;
+    const ls = p.layers;
+    let i = ls.length - 1;
+    while (i >= 0 && !isEncapsulation(ls[i])) i--;
+    this.innerStart = i + 1;
+    this.outerEnd = i + 1;
   }
 }
 
@@ -140,60 +146,43 @@ class Compiler {
 
   /** A name as a protocol or field, or undefined when unknown (no error). */
   private lookup(full: string): Resolved | undefined {
-    let name = full.toLowerCase();
-    let scope: Scope = 'any';
-    for (const s of SCOPES) {
-      if (name.startsWith(`${s}.`)) {
-        scope = s;
-        name = name.slice(s.length + 1);
-        break;
-      }
-    }
+    const { scope, name } = splitScope(full);
     const def = FIELD_BY_NAME.get(name);
     if (def) return scope !== 'any' && !def.proto ? undefined : { kind: 'field', def, scope, name: full };
     const proto = PROTOCOL_BY_NAME.get(name);
     return proto ? { kind: 'protocol', proto, scope, name: full } : undefined;
   }
 
+  /** A name as a protocol or field, or a FilterError saying what is wrong with it. */
   private resolve(f: FieldNode): Resolved {
     const full = f.name;
-    let name = full.toLowerCase();
-    let scope: Scope = 'any';
-    let prefix = '';
-    for (const s of SCOPES) {
-      if (name.startsWith(`${s}.`)) {
-        scope = s;
-        prefix = `${s}.`;
-        name = name.slice(prefix.length);
-        break;
-      }
-    }
+    const { scope, name } = splitScope(full);
+    const prefix = scope === 'any' ? '' : `${scope}.`;
     if (scope !== 'any' && name === '') this.fail(`${quote(full)} needs a protocol after it`, f.column, full.length);
     const def = FIELD_BY_NAME.get(name);
-    if (def) {
-      if (scope !== 'any' && !def.proto)
-        this.fail(`${def.name} is a frame field; "${scope}." applies only to protocols and their fields`, f.column, full.length);
-      return { kind: 'field', def, scope, name: full };
-    }
-    const proto = PROTOCOL_BY_NAME.get(name);
-    if (proto) return { kind: 'protocol', proto, scope, name: full };
+    if (def && scope !== 'any' && !def.proto)
+      this.fail(`${def.name} is a frame field; "${scope}." applies only to protocols and their fields`, f.column, full.length);
+    const known = this.lookup(full);
+    if (known) return known;
 
     // Unknown: suggest the closest name (keeping the scope), else list the protocol's fields.
-    const candidates = scope === 'any'
-      ? [...PROTOCOLS.map((p) => p.name), ...FIELD_BY_NAME.keys(), ...PROTOCOL_BY_NAME.keys()]
-      : [...PROTOCOL_BY_NAME.keys(), ...[...FIELD_BY_NAME].filter(([, d]) => d.proto).map(([k]) => k)];
+    const candidates =
+      scope === 'any'
+        ? [...FIELD_BY_NAME.keys(), ...PROTOCOL_BY_NAME.keys()]
+        : [...[...FIELD_BY_NAME].filter(([, d]) => d.proto).map(([k]) => k), ...PROTOCOL_BY_NAME.keys()];
     const best = closest(name, candidates);
     const dot = name.indexOf('.');
-    const protoPart = dot === -1 ? undefined : PROTOCOL_BY_NAME.get(name.slice(0, dot));
+    const userProto = dot === -1 ? undefined : name.slice(0, dot);
+    const protoDef = userProto === undefined ? undefined : PROTOCOL_BY_NAME.get(userProto);
     let hint: string | undefined;
     if (best) {
+      // Keep the user's spelling of the protocol (ipv4.x stays ipv4.x), else the canonical name.
       const canon = FIELD_BY_NAME.get(best)?.name ?? PROTOCOL_BY_NAME.get(best)?.name ?? best;
-      // Prefer the user's own spelling of the protocol (ipv4.x stays ipv4.x) when it is an alias.
-      hint = `did you mean ${prefix}${best.startsWith(`${name.slice(0, dot)}.`) ? best : canon}?`;
-    } else if (protoPart) {
-      hint = `${protoPart.name} fields: ${protocolFields(protoPart.name).map((d) => d.name.slice(protoPart.name.length + 1)).join(', ')}`;
-    } else if (dot === -1 && !/^[a-z_][a-z0-9_]*$/.test(name)) {
-      hint = 'a comparison needs a field on its left, e.g. ip.src == 10.0.0.1';
+      hint = `did you mean ${prefix}${userProto !== undefined && best.startsWith(`${userProto}.`) ? best : canon}?`;
+    } else if (protoDef) {
+      hint = `${protoDef.name} fields: ${protocolFields(protoDef.name).map((d) => d.name.slice(protoDef.name.length + 1)).join(', ')}`;
+    } else if (/^[0-9]/.test(name) || name.includes(':')) {
+      hint = 'a comparison has the field on its left, e.g. ip.src == 10.0.0.1';
     }
     return this.failHint(`unknown field ${quote(full)}`, f.column, full.length, hint);
   }
@@ -454,10 +443,10 @@ class Compiler {
           if (op !== '==' && op !== '!=') this.fail(`a prefix takes only == and != (in the prefix or not)`, opColumn, opLen);
         }
         const canon = canonicalIpv6(addrText)!;
+        // Decoders write RFC 5952 text, so an address equals exactly when its text does.
+        if (bits === 128 && (op === '==' || op === '!=' || op === 'in')) return (v) => v === canon;
         const g = this.hextets;
         const cmp = (v: unknown): number => {
-          // Decoders write RFC 5952 text: equal strings are equal addresses, no parse needed.
-          if (bits === 128 && v === canon) return 0;
           if (typeof v !== 'string' || !parseIpv6Into(v, g)) return NaN;
           let left = bits;
           for (let i = 0; i < 8 && left > 0; i++, left -= 16) {
@@ -475,7 +464,8 @@ class Compiler {
         switch (op) {
           case '==':
           case '!=':
-            return (v) => macValue(v) === m;
+            // Decoders write lower-case colon form: a string compares as it is.
+            return (v) => (typeof v === 'string' ? v === m : macValue(v) === m);
           default:
             return orderTest(op, (v) => {
               const s = macValue(v);
@@ -500,6 +490,13 @@ class Compiler {
       }
     }
   }
+}
+
+/** `inner.ip.src` → scope inner, name ip.src (lower case). */
+function splitScope(full: string): { scope: Scope; name: string } {
+  const lower = full.toLowerCase();
+  for (const s of SCOPES) if (lower.startsWith(`${s}.`)) return { scope: s, name: lower.slice(s.length + 1) };
+  return { scope: 'any', name: lower };
 }
 
 /** Does `text` parse as a literal of the field's type (or one of its symbolic names)? */

@@ -119,7 +119,7 @@ export function parseIpv6Into(s: string, out: Uint16Array | number[]): boolean {
   return true;
 }
 
-/** IPv6 text in RFC 5952 canonical form, undefined when not an address. */
+/** IPv6 text in RFC 5952 canonical form (as the decoders write it), undefined when not an address. */
 export function canonicalIpv6(s: string): string | undefined {
   const g = new Uint16Array(8);
   if (!parseIpv6Into(s, g)) return undefined;
@@ -137,6 +137,10 @@ export function canonicalIpv6(s: string): string | undefined {
       bestLen = j - i;
     }
     i = j;
+  }
+  // IPv4-mapped addresses keep the dotted quad (RFC 5952 §5), as the decoders write them.
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
   }
   const hex = Array.from(g, (x) => x.toString(16));
   if (bestAt === -1) return hex.join(':');

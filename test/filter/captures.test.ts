@@ -7,7 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileFrames } from '../../src/capture/read.js';
-import { dissect } from '../../src/decoders/index.js';
+import { dissect, tunnelSplit } from '../../src/decoders/index.js';
+import { SplitCache } from '../../src/filter/compile.js';
 import type { Packet } from '../../src/decoders/layer.js';
 import { compileFilter } from '../../src/filter/index.js';
 import { PUBLIC_DIR, publicCaptures } from '../support/public.js';
@@ -310,4 +311,25 @@ describe('sweep: FIELD == VALUE over every public capture, against tshark', () =
       expect(matched).toBeGreaterThan(scope === 'outer.' ? 500 : 10000);
     });
   }
+});
+
+describe('inner/outer split', () => {
+  it('is the decoders\' tunnelSplit, for every frame of every public capture', async () => {
+    const cache = new SplitCache();
+    let tunnelled = 0;
+    let frames = 0;
+    for (const pc of publicCaptures().filter((c) => c.intent !== 'corrupt')) {
+      for (const p of (await load(pc.name)).packets) {
+        const { outer, inner } = tunnelSplit(p);
+        cache.update(p);
+        expect(p.layers.slice(0, cache.outerEnd)).toEqual(outer);
+        expect(p.layers.slice(cache.innerStart)).toEqual(inner);
+        frames++;
+        if (outer.length) tunnelled++;
+      }
+    }
+    expect(frames).toBeGreaterThan(500);
+    // vxlan.pcap, vxlan_port_8472.pcap (10 each), gso, bigtcp, the zeek VXLAN traces...
+    expect(tunnelled).toBeGreaterThanOrEqual(22);
+  });
 });
