@@ -7,27 +7,36 @@
 import {
   encapsulationLevels,
   isEncapsulation,
+  isLayer,
   type ArpLayer,
-  type EthLayer,
   type IcmpLayer,
   type Icmp6Layer,
   type IcmpQuoted,
   type Ipv4Layer,
   type Ipv6Layer,
   type Layer,
-  type LlcLayer,
-  type NullLayer,
   type Packet,
-  type Sll2Layer,
-  type SllLayer,
-  type TcpLayer,
-  type UdpLayer,
-  type VlanLayer,
   type VxlanLayer,
 } from '../decoders/index.js';
+import { ARP_REPLY, ARP_REQUEST, RARP_REPLY, RARP_REQUEST } from '../decoders/arp.js';
+import {
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_PARAMETER_PROBLEM,
+  ICMP_REDIRECT,
+  ICMP_SOURCE_QUENCH,
+  ICMP_TIME_EXCEEDED,
+  ICMP_TIMESTAMP,
+  ICMP_TIMESTAMP_REPLY,
+  ICMP_UNREACHABLE,
+} from '../decoders/icmp.js';
+import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST, ICMP6_PACKET_TOO_BIG } from '../decoders/icmp6.js';
 import { TCP_ACK } from '../decoders/tcp.js';
 
 const hex = (v: number, digits: number): string => `0x${v.toString(16).padStart(digits, '0')}`;
+
+/** Type/length values from here up are EtherTypes (below: lengths, Linux ETH_P_* values). */
+const MIN_ETHERTYPE = 0x0600;
 
 const IP_PROTOCOLS: ReadonlyMap<number, string> = new Map([
   [1, 'ICMP'],
@@ -85,33 +94,30 @@ export function packetLine(packet: Packet): string {
 function levelText(layers: Layer[]): string {
   const parts: string[] = [];
   let i = 0;
-  let lastType: number | undefined;
+  /** The EtherType the link part announced, for a payload left raw. */
+  let etherType: number | undefined;
   for (; i < layers.length; i++) {
     const l = layers[i];
-    if (l.layer === 'eth') {
-      const e = l as unknown as EthLayer;
-      parts.push(`${e.src} > ${e.dst}`);
-      if (e.length !== undefined) parts.push(`802.3 length ${e.length}`);
-      lastType = e.ethertype;
-    } else if (l.layer === 'vlan') {
-      const v = l as unknown as VlanLayer;
-      parts.push(`vlan ${v.vid}${v.pcp ? ` p ${v.pcp}` : ''}${v.dei ? ' dei' : ''}`);
-      lastType = v.ethertype;
-    } else if (l.layer === 'sll' || l.layer === 'sll2') {
-      const c = l as unknown as SllLayer | Sll2Layer;
-      const where = c.layer === 'sll2' ? `ifindex ${c.ifindex} ` : '';
-      parts.push(`${where}${packetType(c.packet_type)}${c.address_length ? ` ${c.address}` : ''}`);
-      lastType = c.protocol;
-    } else if (l.layer === 'null') {
-      parts.push(`AF ${(l as unknown as NullLayer).family}`);
-      lastType = undefined;
-    } else if (l.layer === 'llc') {
-      const c = l as unknown as LlcLayer;
-      parts.push(c.pid !== undefined ? `llc snap${c.oui ? ` oui ${hex(c.oui, 6)}` : ''}` : `llc dsap ${hex(c.dsap, 2)} ssap ${hex(c.ssap, 2)}`);
-      lastType = c.oui === 0 ? c.pid : undefined;
+    if (isLayer(l, 'eth')) {
+      parts.push(`${l.src} > ${l.dst}`);
+      if (l.length !== undefined) parts.push(`802.3 length ${l.length}`);
+      etherType = l.ethertype;
+    } else if (isLayer(l, 'vlan')) {
+      parts.push(`vlan ${l.vid}${l.pcp ? ` p ${l.pcp}` : ''}${l.dei ? ' dei' : ''}`);
+      etherType = l.ethertype;
+    } else if (isLayer(l, 'sll') || isLayer(l, 'sll2')) {
+      const where = isLayer(l, 'sll2') ? `ifindex ${l.ifindex} ` : '';
+      parts.push(`${where}${packetType(l.packet_type)}${l.address_length ? ` ${l.address}` : ''}`);
+      etherType = l.protocol >= MIN_ETHERTYPE ? l.protocol : undefined;
+    } else if (isLayer(l, 'null')) {
+      parts.push(`AF ${l.family}`);
+      etherType = undefined;
+    } else if (isLayer(l, 'llc')) {
+      parts.push(l.pid !== undefined ? `llc snap${l.oui ? ` oui ${hex(l.oui, 6)}` : ''}` : `llc dsap ${hex(l.dsap, 2)} ssap ${hex(l.ssap, 2)}`);
+      etherType = l.oui === 0 ? l.pid : undefined;
     } else break;
   }
-  const net = networkText(layers, i, lastType);
+  const net = networkText(layers, i, etherType);
   if (net) parts.push(net);
   return parts.join(', ');
 }
@@ -119,29 +125,22 @@ function levelText(layers: Layer[]): string {
 function networkText(layers: Layer[], i: number, etherType: number | undefined): string {
   const l = layers[i];
   if (l === undefined) return '';
-  switch (l.layer) {
-    case 'arp':
-      return arpText(l as unknown as ArpLayer);
-    case 'ipv4':
-    case 'ipv6':
-      return ipText(layers, i);
-    case 'raw':
-      return `${etherType !== undefined ? `ethertype ${hex(etherType, 4)}, ` : ''}${l.length} bytes`;
-    default:
-      return '';
-  }
+  if (isLayer(l, 'arp')) return arpText(l);
+  if (isLayer(l, 'ipv4') || isLayer(l, 'ipv6')) return ipText(layers, i, l);
+  if (isLayer(l, 'raw')) return `${etherType !== undefined ? `ethertype ${hex(etherType, 4)}, ` : ''}${l.length} bytes`;
+  return '';
 }
 
 function arpText(a: ArpLayer): string {
   const g = a.gratuitous ? ' gratuitous' : '';
   switch (a.op) {
-    case 1:
+    case ARP_REQUEST:
       return `ARP who-has ${a.target_proto} tell ${a.sender_proto}${g}`;
-    case 2:
+    case ARP_REPLY:
       return `ARP reply ${a.sender_proto} is-at ${a.sender_hw}${g}`;
-    case 3:
+    case RARP_REQUEST:
       return `RARP who-is ${a.target_hw} tell ${a.sender_hw}`;
-    case 4:
+    case RARP_REPLY:
       return `RARP reply ${a.target_hw} at ${a.target_proto}`;
     default:
       return `ARP op ${a.op}`;
@@ -149,12 +148,11 @@ function arpText(a: ArpLayer): string {
 }
 
 /** `src[:port] > dst[:port] L4 ...`, then fragment and TTL (not for a tunnel's carrier). */
-function ipText(layers: Layer[], i: number): string {
-  const ip = layers[i] as unknown as Ipv4Layer | Ipv6Layer;
+function ipText(layers: Layer[], i: number, ip: Ipv4Layer | Ipv6Layer): string {
   const l4 = layers[i + 1];
   const v6 = ip.layer === 'ipv6';
-  const ported = l4 !== undefined && (l4.layer === 'tcp' || l4.layer === 'udp');
-  let s = `${endpoint(ip.src, ported ? l4.src_port : undefined, v6)} > ${endpoint(ip.dst, ported ? l4.dst_port : undefined, v6)}`;
+  const ports = l4 !== undefined && (isLayer(l4, 'tcp') || isLayer(l4, 'udp')) ? l4 : undefined;
+  let s = `${endpoint(ip.src, ports?.src_port, v6)} > ${endpoint(ip.dst, ports?.dst_port, v6)}`;
   const protocol = ip.layer === 'ipv4' ? ip.protocol : ip.next_header;
   s += ` ${l4 === undefined || l4.layer === 'raw' ? ipPayloadText(ip, protocol) : l4Text(layers, i + 1)}`;
   if (ip.layer === 'ipv4' && (ip.mf || ip.frag_offset > 0)) s += ` frag id ${ip.id} off ${ip.frag_offset}${ip.mf ? ' MF' : ''}`;
@@ -162,7 +160,7 @@ function ipText(layers: Layer[], i: number): string {
   return s;
 }
 
-function endpoint(addr: string, port: unknown, v6: boolean): string {
+function endpoint(addr: string, port: number | undefined, v6: boolean): string {
   return port === undefined ? addr : v6 ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
@@ -179,26 +177,18 @@ function ipPayloadText(ip: Ipv4Layer | Ipv6Layer, protocol: number): string {
 
 function l4Text(layers: Layer[], i: number): string {
   const l = layers[i];
-  switch (l.layer) {
-    case 'tcp': {
-      const t = l as unknown as TcpLayer;
-      const ack = t.flags_value & TCP_ACK ? ` ack ${t.ack}` : '';
-      return `TCP [${t.flags}] seq ${t.seq}${ack} win ${t.window} len ${t.payload_length}`;
-    }
-    case 'udp': {
-      const u = l as unknown as UdpLayer;
-      const next = layers[i + 1];
-      if (next?.layer === 'vxlan') return vxlanText(next as unknown as VxlanLayer);
-      if (u.encap) return u.encap;
-      return `UDP len ${u.payload_length}`;
-    }
-    case 'icmp':
-      return `ICMP ${icmpText(l as unknown as IcmpLayer)}`;
-    case 'icmp6':
-      return `ICMP6 ${icmp6Text(l as unknown as Icmp6Layer)}`;
-    default:
-      return l.layer;
+  if (isLayer(l, 'tcp')) {
+    const ack = l.flags_value & TCP_ACK ? ` ack ${l.ack}` : '';
+    return `TCP [${l.flags}] seq ${l.seq}${ack} win ${l.window} len ${l.payload_length}`;
   }
+  if (isLayer(l, 'udp')) {
+    const next = layers[i + 1];
+    if (next !== undefined && isLayer(next, 'vxlan')) return vxlanText(next);
+    return l.encap ?? `UDP len ${l.payload_length}`;
+  }
+  if (isLayer(l, 'icmp')) return `ICMP ${icmpText(l)}`;
+  if (isLayer(l, 'icmp6')) return `ICMP6 ${icmp6Text(l)}`;
+  return l.layer;
 }
 
 function vxlanText(v: VxlanLayer): string {
@@ -209,23 +199,23 @@ function vxlanText(v: VxlanLayer): string {
 function icmpText(c: IcmpLayer): string {
   const q = c.quoted ? ` (${quotedText(c.quoted)})` : '';
   switch (c.type) {
-    case 0:
+    case ICMP_ECHO_REPLY:
       return `echo reply id ${c.id} seq ${c.seq}`;
-    case 8:
+    case ICMP_ECHO_REQUEST:
       return `echo request id ${c.id} seq ${c.seq}`;
-    case 3:
+    case ICMP_UNREACHABLE:
       return `unreachable ${UNREACHABLE[c.code] ?? `code ${c.code}`}${c.mtu !== undefined ? ` mtu ${c.mtu}` : ''}${q}`;
-    case 4:
+    case ICMP_SOURCE_QUENCH:
       return `source quench${q}`;
-    case 5:
+    case ICMP_REDIRECT:
       return `redirect ${REDIRECT[c.code] ?? `code ${c.code}`} to ${c.gateway}${q}`;
-    case 11:
+    case ICMP_TIME_EXCEEDED:
       return `time exceeded ${c.code === 0 ? 'in-transit' : c.code === 1 ? 'reassembly' : `code ${c.code}`}${q}`;
-    case 12:
+    case ICMP_PARAMETER_PROBLEM:
       return `parameter problem pointer ${c.pointer}${q}`;
-    case 13:
-    case 14:
-      return `timestamp ${c.type === 13 ? 'request' : 'reply'} id ${c.id} seq ${c.seq}`;
+    case ICMP_TIMESTAMP:
+    case ICMP_TIMESTAMP_REPLY:
+      return `timestamp ${c.type === ICMP_TIMESTAMP ? 'request' : 'reply'} id ${c.id} seq ${c.seq}`;
     default:
       return `type ${c.type} code ${c.code}${c.id !== undefined ? ` id ${c.id} seq ${c.seq}` : ''}`;
   }
@@ -236,14 +226,17 @@ function quotedText(q: IcmpQuoted): string {
   const src = ported ? `${q.src}:${q.src_port}` : q.src;
   const dst = ported ? `${q.dst}:${q.dst_port}` : q.dst;
   let s = `${src} > ${dst} ${protocolName(q.protocol)}`;
-  if (q.icmp_type === 8 || q.icmp_type === 0) s += ` echo ${q.icmp_type === 8 ? 'request' : 'reply'} id ${q.icmp_id} seq ${q.icmp_seq}`;
-  else if (q.icmp_type !== undefined) s += ` type ${q.icmp_type} code ${q.icmp_code}`;
+  if (q.icmp_type === ICMP_ECHO_REQUEST || q.icmp_type === ICMP_ECHO_REPLY) {
+    s += ` echo ${q.icmp_type === ICMP_ECHO_REQUEST ? 'request' : 'reply'} id ${q.icmp_id} seq ${q.icmp_seq}`;
+  } else if (q.icmp_type !== undefined) s += ` type ${q.icmp_type} code ${q.icmp_code}`;
   return s;
 }
 
 function icmp6Text(c: Icmp6Layer): string {
-  if (c.type === 128 || c.type === 129) return `echo ${c.type === 128 ? 'request' : 'reply'} id ${c.id} seq ${c.seq}`;
-  if (c.type === 2) return `packet too big mtu ${c.mtu}`;
+  if (c.type === ICMP6_ECHO_REQUEST || c.type === ICMP6_ECHO_REPLY) {
+    return `echo ${c.type === ICMP6_ECHO_REQUEST ? 'request' : 'reply'} id ${c.id} seq ${c.seq}`;
+  }
+  if (c.type === ICMP6_PACKET_TOO_BIG) return `packet too big mtu ${c.mtu}`;
   const name = ICMP6_NAMES.get(c.type);
   return name ? `${name}${c.code ? ` code ${c.code}` : ''}` : `type ${c.type} code ${c.code}`;
 }

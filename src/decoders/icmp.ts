@@ -24,6 +24,8 @@ export const ICMP_REDIRECT = 5;
 export const ICMP_ECHO_REQUEST = 8;
 export const ICMP_TIME_EXCEEDED = 11;
 export const ICMP_PARAMETER_PROBLEM = 12;
+export const ICMP_TIMESTAMP = 13;
+export const ICMP_TIMESTAMP_REPLY = 14;
 /** Code of ICMP_UNREACHABLE: fragmentation needed and DF set. */
 export const ICMP_FRAG_NEEDED = 4;
 

@@ -7,7 +7,7 @@
  */
 import type { Frame } from '../capture/frame.js';
 import type { Layer, LayerName, Packet } from './layer.js';
-import { decodeRaw, defaultUdpPorts, Dissection, linkTypeDecoder, type Prefs } from './registry.js';
+import { decodeRaw, Dissection, linkTypeDecoder, type Prefs } from './registry.js';
 import type { ArpLayer } from './arp.js';
 import type { EthLayer } from './ethernet.js';
 import type { IcmpLayer } from './icmp.js';
@@ -38,7 +38,7 @@ import './flannel-udp.js';
 
 export interface DecodeOptions {
   /** UDP ports decoded as VXLAN besides 4789 and 8472. */
-  vxlanPorts?: number[];
+  vxlanPorts?: readonly number[];
   /** Recognise VXLAN on other UDP ports by its header (default true). */
   heuristics?: boolean;
   /** Encapsulations decoded one inside the other before the rest is left raw (default 4). */
@@ -76,29 +76,27 @@ export interface LayerMap {
   raw: RawLayer;
 }
 
-let lastOptions: DecodeOptions | undefined;
-let lastPrefs: Prefs = resolve({});
-
 function resolve(o: DecodeOptions): Prefs {
-  const udpPorts = defaultUdpPorts();
-  for (const p of o.vxlanPorts ?? []) udpPorts.set(p, decodeVxlan);
-  return { udpPorts, heuristics: o.heuristics !== false, maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH };
+  const userUdpPorts = new Map((o.vxlanPorts ?? []).map((p) => [p, decodeVxlan]));
+  return { userUdpPorts, heuristics: o.heuristics !== false, maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH };
 }
 
-/** Options are resolved once per options object (callers pass the same one for every frame). */
-function prefsFor(o: DecodeOptions | undefined): Prefs {
-  if (o === undefined) return DEFAULTS;
-  if (o !== lastOptions) {
-    lastOptions = o;
-    lastPrefs = resolve(o);
+/** Options are resolved once per options object: callers pass the same one for every frame. */
+const resolved = new WeakMap<DecodeOptions, Prefs>();
+const NO_OPTIONS: DecodeOptions = Object.freeze({});
+
+function prefsFor(o: DecodeOptions): Prefs {
+  let prefs = resolved.get(o);
+  if (prefs === undefined) {
+    prefs = resolve(o);
+    resolved.set(o, prefs);
   }
-  return lastPrefs;
+  return prefs;
 }
-const DEFAULTS = lastPrefs;
 
 /** Decode one frame. Never throws on packet bytes: problems are in `error`. */
 export function dissect(frame: Frame, opts?: DecodeOptions): Packet {
-  const d = new Dissection(frame.bytes, prefsFor(opts));
+  const d = new Dissection(frame.bytes, prefsFor(opts ?? NO_OPTIONS));
   const source = frame.source;
   // The FCS is on the wire but not part of the packet; it may or may not have been captured.
   const wire = Math.max(0, Math.max(frame.len, frame.caplen) - source.fcsLength);
@@ -122,15 +120,23 @@ export function dissect(frame: Frame, opts?: DecodeOptions): Packet {
   return { frame, layers: d.layers, error: d.error };
 }
 
+/** Narrow a layer to its type by name. */
+export function isLayer<N extends LayerName>(l: Layer, name: N): l is Layer & LayerMap[N] {
+  return l.layer === name;
+}
+
 /** The first layer with that name. */
 export function findLayer<N extends LayerName>(layers: readonly Layer[], name: N): LayerMap[N] | undefined {
-  for (const l of layers) if (l.layer === name) return l as unknown as LayerMap[N];
+  for (const l of layers) if (isLayer(l, name)) return l;
   return undefined;
 }
 
 /** The last layer with that name (the innermost). */
 export function findLastLayer<N extends LayerName>(layers: readonly Layer[], name: N): LayerMap[N] | undefined {
-  for (let i = layers.length - 1; i >= 0; i--) if (layers[i].layer === name) return layers[i] as unknown as LayerMap[N];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i];
+    if (isLayer(l, name)) return l;
+  }
   return undefined;
 }
 

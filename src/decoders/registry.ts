@@ -43,19 +43,17 @@ export function linkTypeDecoder(linkType: number): Decoder | undefined {
 export function isKnownEtherType(type: number): boolean {
   return etherTypes.has(type);
 }
-/** The registered UDP ports (a copy: options add to it per run). */
-export function defaultUdpPorts(): Map<number, Decoder> {
-  return new Map(udpPorts);
-}
 
 /** Options resolved once per DecodeOptions object. */
 export interface Prefs {
-  readonly udpPorts: ReadonlyMap<number, Decoder>;
+  /** UDP ports bound by the user (`vxlanPorts`), tried before the registered ones. */
+  readonly userUdpPorts: ReadonlyMap<number, Decoder>;
   readonly heuristics: boolean;
   /** Encapsulations (VXLAN, flannel UDP) decoded one inside the other before the rest is raw. */
   readonly maxDepth: number;
 }
 
+/** One shared empty list, so that a header without options allocates none. */
 export const EMPTY: readonly never[] = Object.freeze([]);
 
 export class Dissection {
@@ -131,8 +129,8 @@ export class Dissection {
 
   /** Hand a UDP payload on: by destination port, then source port, then heuristics, else raw. */
   udpPayload(srcPort: number, dstPort: number, off: number, end: number, wire: number): void {
-    const ports = this.prefs.udpPorts;
-    let next = ports.get(dstPort) ?? ports.get(srcPort);
+    const user = this.prefs.userUdpPorts;
+    let next = user.get(dstPort) ?? user.get(srcPort) ?? udpPorts.get(dstPort) ?? udpPorts.get(srcPort);
     if (next === undefined && this.prefs.heuristics) {
       for (const h of udpHeuristics) {
         if (h.test(this.b, off, end)) {

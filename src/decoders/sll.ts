@@ -31,13 +31,6 @@ const MIN_ETHERTYPE = 0x0600;
 /** ETH_P_802_2: the payload starts with an LLC header. */
 const ETH_P_802_2 = 0x0004;
 
-/** Packet types (sll_pkttype). */
-export const PACKET_HOST = 0;
-export const PACKET_BROADCAST = 1;
-export const PACKET_MULTICAST = 2;
-export const PACKET_OTHERHOST = 3;
-export const PACKET_OUTGOING = 4;
-
 export type SllLayer = {
   readonly layer: 'sll';
   readonly offset: number;

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileFrames } from '../../src/capture/read.js';
 import { LinkType } from '../../src/capture/frame.js';
-import { dissect, type Layer, type LayerName, type Packet } from '../../src/decoders/index.js';
+import { dissect, isLayer, type Layer, type LayerName, type Packet } from '../../src/decoders/index.js';
 import type {
   ArpLayer,
   EthLayer,
@@ -95,7 +95,7 @@ const myStatus = (s: string): string => (s === 'partial' ? 'bad' : s);
 function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
   switch (mine.layer) {
     case 'eth': {
-      const l = mine as unknown as EthLayer;
+      const l = mine as Layer & EthLayer;
       c.req('dst', l.dst, t.str('eth.dst'));
       c.req('src', l.src, t.str('eth.src'));
       if (l.ethertype !== undefined) c.req('ethertype', l.ethertype, t.num('eth.type'));
@@ -103,7 +103,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'vlan': {
-      const l = mine as unknown as VlanLayer;
+      const l = mine as Layer & VlanLayer;
       const p = t.name; // vlan or ieee8021ad
       c.req('tpid', l.tpid, p === 'vlan' ? 0x8100 : 0x88a8);
       c.req('pcp', l.pcp, t.num(`${p}.priority`));
@@ -113,7 +113,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'llc': {
-      const l = mine as unknown as LlcLayer;
+      const l = mine as Layer & LlcLayer;
       c.req('dsap', l.dsap, t.num('llc.dsap'));
       c.req('ssap', l.ssap, t.num('llc.ssap'));
       c.req('control', l.control, t.num('llc.control'));
@@ -122,7 +122,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
     }
     case 'sll':
     case 'sll2': {
-      const l = mine as unknown as SllLayer | Sll2Layer;
+      const l = mine as Layer & (SllLayer | Sll2Layer);
       c.req('packet_type', l.packet_type, t.num('sll.pkttype'));
       c.req('hatype', l.hatype, t.num('sll.hatype'));
       c.req('address_length', l.address_length, t.num('sll.halen'));
@@ -132,10 +132,10 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'null':
-      c.req('family', (mine as unknown as NullLayer).family, t.num('null.family'));
+      c.req('family', (mine as Layer & NullLayer).family, t.num('null.family'));
       break;
     case 'arp': {
-      const l = mine as unknown as ArpLayer;
+      const l = mine as Layer & ArpLayer;
       c.req('hw_type', l.hw_type, t.num('arp.hw.type'));
       c.req('proto_type', l.proto_type, t.num('arp.proto.type'));
       c.req('hw_len', l.hw_len, t.num('arp.hw.size'));
@@ -149,7 +149,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'ipv4': {
-      const l = mine as unknown as Ipv4Layer;
+      const l = mine as Layer & Ipv4Layer;
       c.req('version', l.version, t.num('ip.version'));
       c.req('header_length', l.header_length, t.num('ip.hdr_len'));
       c.req('dscp', l.dscp, t.num('ip.dsfield.dscp'));
@@ -171,7 +171,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'ipv6': {
-      const l = mine as unknown as Ipv6Layer;
+      const l = mine as Layer & Ipv6Layer;
       c.req('version', l.version, t.num('ipv6.version'));
       c.req('traffic_class', l.traffic_class, t.num('ipv6.tclass'));
       c.req('flow_label', l.flow_label, t.num('ipv6.flow'));
@@ -183,7 +183,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'udp': {
-      const l = mine as unknown as UdpLayer;
+      const l = mine as Layer & UdpLayer;
       c.req('src_port', l.src_port, t.num('udp.srcport'));
       c.req('dst_port', l.dst_port, t.num('udp.dstport'));
       c.req('length', l.length, t.num('udp.length'));
@@ -192,7 +192,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'tcp': {
-      const l = mine as unknown as TcpLayer;
+      const l = mine as Layer & TcpLayer;
       c.req('src_port', l.src_port, t.num('tcp.srcport'));
       c.req('dst_port', l.dst_port, t.num('tcp.dstport'));
       c.req('seq', l.seq, t.num('tcp.seq_raw'));
@@ -215,7 +215,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'icmp': {
-      const l = mine as unknown as IcmpLayer;
+      const l = mine as Layer & IcmpLayer;
       c.req('type', l.type, t.num('icmp.type'));
       c.req('code', l.code, t.num('icmp.code'));
       c.req('checksum', l.checksum, t.num('icmp.checksum'));
@@ -243,7 +243,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'icmp6': {
-      const l = mine as unknown as Icmp6Layer;
+      const l = mine as Layer & Icmp6Layer;
       c.req('type', l.type, t.num('icmpv6.type'));
       c.req('code', l.code, t.num('icmpv6.code'));
       c.req('checksum', l.checksum, t.num('icmpv6.checksum'));
@@ -253,7 +253,7 @@ function compareLayer(mine: Layer, t: TsharkLayer, c: Checks): void {
       break;
     }
     case 'vxlan': {
-      const l = mine as unknown as VxlanLayer;
+      const l = mine as Layer & VxlanLayer;
       // tshark reads the first 16 bits as flags (GBP extension) and the next 16 as the group policy id
       c.req('flags (16 bits)', (l.flags << 8) | (l.reserved1 >> 16), t.num('vxlan.flags'));
       c.req('i_flag', l.i_flag, bool(t.str('vxlan.flag_i')));
@@ -280,7 +280,7 @@ function compareFrame(name: string, p: Packet, t: TsharkFrame, problems: string[
   }
   let mine = p.layers.filter((l) => l.layer !== 'raw');
   // No IP reassembly here; tshark reassembles, so what follows a fragment's IP header differs.
-  const frag = mine.findIndex((l) => l.layer === 'ipv4' && ((l as unknown as Ipv4Layer).mf || (l as unknown as Ipv4Layer).frag_offset > 0));
+  const frag = mine.findIndex((l) => isLayer(l, 'ipv4') && (l.mf || l.frag_offset > 0));
   if (frag >= 0) {
     mine = mine.slice(0, frag + 1);
     theirs = theirs.slice(0, frag + 1);
@@ -328,8 +328,8 @@ function compareTcpdump(where: string, p: Packet, text: string, problems: string
     used: false,
   }));
   for (const l of p.layers) {
-    if (l.layer !== 'ipv4') continue;
-    const ip = l as unknown as Ipv4Layer;
+    if (!isLayer(l, 'ipv4')) continue;
+    const ip = l;
     const h = ipHeaders.find((x) => !x.used && x.ttl === ip.ttl && x.id === ip.id);
     if (!h) continue; // tcpdump did not print this header (cut short, or an error before it)
     h.used = true;
@@ -337,7 +337,7 @@ function compareTcpdump(where: string, p: Packet, text: string, problems: string
   }
   if (ipHeaders.some((h) => h.bad && !h.used)) problems.push(`${where}: tcpdump has a bad IPv4 checksum we did not match`);
   // TCP: flags always; checksum verdicts when tcpdump could check them.
-  const tcps = p.layers.filter((l) => l.layer === 'tcp') as unknown as TcpLayer[];
+  const tcps = p.layers.filter((l) => isLayer(l, 'tcp'));
   // A TCP header cut short (`[|tcp]`, `[bad hdr length ...]`) is no layer here, only an error.
   const flags = [...text.matchAll(/\.\d+: Flags \[([^\]]*)\](?:, cksum 0x([0-9a-f]{4}) \((correct|incorrect)[^)]*\))?(.*)/g)].filter(
     (m) => !/\[\|tcp\]|\[bad hdr length/.test(m[4]),
@@ -354,7 +354,7 @@ function compareTcpdump(where: string, p: Packet, text: string, problems: string
   });
   if (!vnis) return n;
   const printed = [...text.matchAll(/(?:VXLAN, flags \[I\] \(0x08\), vni|OTV, flags \[I\] \(0x08\), overlay 0, instance) (\d+)/g)].map((m) => Number(m[1]));
-  const myVnis = p.layers.filter((l) => l.layer === 'vxlan').map((l) => (l as unknown as VxlanLayer).vni);
+  const myVnis = p.layers.filter((l) => isLayer(l, 'vxlan')).map((l) => l.vni);
   if (printed.length) check('vnis', myVnis.slice(0, printed.length), printed);
   return n;
 }
