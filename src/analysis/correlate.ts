@@ -1,8 +1,10 @@
 /**
  * Correlation: every sighting of the same inner packet, on whatever interface and node, joins
- * one Group. Groups live while sightings keep coming and close `window` ns after the last one;
- * closed groups are handed on in the order of their first sighting. State is bounded by the
- * traffic of one window, whatever the capture size.
+ * one Group. Groups live while sightings keep coming and close `window` ns after the last one,
+ * or only `slack` ns after it once the packet has been seen at its destination pod (nothing more
+ * is coming; the slack covers frames out of timestamp order). Groups are handed on as they
+ * close, so a packet that got lost is printed a window after the ones around it. State is
+ * bounded by the traffic of one window, whatever the capture size.
  *
  * A sighting joins the newest open group with the same identity (identity.ts) unless that group
  * already has the packet on the same interface unchanged (a retransmission or a duplicate is a
@@ -25,6 +27,8 @@ export class Group {
   closed = false;
   /** Seen where it was going (its destination pod): closes after the short slack, not the window. */
   complete = false;
+  /** Corrected time after which the group closes. */
+  deadline = 0;
   // chains of open groups with the same identity hash / the same TCP ack, newest first
   nextKey: Group | undefined;
   prevKey: Group | undefined;
@@ -57,8 +61,8 @@ export class Correlator {
   constructor(
     readonly window: number,
     private readonly onClose: (g: Group) => void,
-    /** Is this sighting at the packet's destination (nothing more to wait for)? */
-    private readonly terminal: (o: Obs) => boolean = () => false,
+    /** Is this sighting at the packet's destination (nothing more to wait for)? `later`: not its first. */
+    private readonly terminal: (o: Obs, later: boolean) => boolean = () => false,
     /** How long a complete group still waits for stragglers (out-of-order frames). */
     private readonly slack = 0,
   ) {}
@@ -71,7 +75,6 @@ export class Correlator {
       if (!sameIdentity(g.rep, o)) continue;
       if (seenUnchanged(g, o)) continue;
       this.join(g, o);
-      if (!g.complete && this.terminal(o)) g.complete = true;
       return;
     }
     const tcpData = o.proto === PROTO_TCP && o.l4len > 0 && (o.flags & TCP_ACK) !== 0;
@@ -98,7 +101,8 @@ export class Correlator {
       g.inAck = true;
       this.byAck.set(o.ack, g);
     }
-    if (this.terminal(o)) g.complete = true;
+    if (this.terminal(o, false)) g.complete = true;
+    g.deadline = g.lastT + (g.complete ? this.slack : this.window);
     this.push(g);
     if (++this.open > this.maxOpen) this.maxOpen = this.open;
   }
@@ -120,10 +124,18 @@ export class Correlator {
     g.obs.push(o);
     if (o.t > g.lastT) g.lastT = o.t;
     if (o.l4len > g.maxLen && o.proto === PROTO_TCP) g.maxLen = o.l4len;
-    if (o.t < g.firstT) {
-      g.firstT = o.t;
-      this.up(g.heapPos);
-    }
+    if (o.t < g.firstT) g.firstT = o.t;
+    if (!g.complete && this.terminal(o, true)) g.complete = true;
+    this.reschedule(g);
+  }
+
+  private reschedule(g: Group): void {
+    const d = g.lastT + (g.complete ? this.slack : this.window);
+    if (d === g.deadline) return;
+    const earlier = d < g.deadline;
+    g.deadline = d;
+    if (earlier) this.up(g.heapPos);
+    else this.down(g.heapPos);
   }
 
   /** Close and hand on every group whose window ended before `watermark` (corrected ns). */
@@ -131,13 +143,13 @@ export class Correlator {
     const h = this.heap;
     while (h.length) {
       const g = h[0];
-      if (g.lastT + (g.complete ? this.slack : this.window) >= watermark) break;
+      if (g.deadline >= watermark) break;
       this.pop();
       this.close(g);
     }
   }
 
-  /** Close everything (end of input). */
+  /** Close everything (end of input), in the order of their deadlines. */
   flush(): void {
     while (this.heap.length) this.close(this.pop());
   }
@@ -162,9 +174,9 @@ export class Correlator {
     this.onClose(g);
   }
 
-  // a min-heap on (firstT, seq)
+  // a min-heap on (deadline, first sighting, creation)
   private less(a: Group, b: Group): boolean {
-    return a.firstT < b.firstT || (a.firstT === b.firstT && a.seq < b.seq);
+    return a.deadline < b.deadline || (a.deadline === b.deadline && (a.firstT < b.firstT || (a.firstT === b.firstT && a.seq < b.seq)));
   }
   private push(g: Group): void {
     g.heapPos = this.heap.length;

@@ -19,8 +19,14 @@ export interface EngineOptions {
   readonly roles?: RoleOverrides;
   /** Clock offset per node (node clock − reference, ns), subtracted from its timestamps. */
   readonly offsets?: ReadonlyMap<string, number>;
-  /** How far out of timestamp order frames within one file may be (pcapng from dumpcap); default 50 ms. */
+  /**
+   * Sightings are put back in timestamp order within this horizon before correlation (dumpcap
+   * writes a multi-interface pcapng out of order, by up to a ping interval or more); default 0,
+   * and runPipeline sets 1 s when an input holds several interfaces.
+   */
   readonly reorderNs?: number;
+  /** How long a packet seen at its destination still waits for straggling sightings; default 50 ms. */
+  readonly slackNs?: number;
   readonly onTrace: (t: Trace) => void;
   readonly onObs?: (o: Obs, i: IfaceInfo) => void;
   readonly onArp?: (a: ArpObs, i: IfaceInfo) => void;
@@ -35,7 +41,14 @@ export class TraceEngine {
   readonly ports: Ports;
   private readonly corr: Correlator;
   private readonly window: number;
-  private readonly reorder: number;
+  private reorder: number;
+  private readonly slack: number;
+  /** Sightings waiting to be put in order (a min-heap on t), when reordering. */
+  private readonly pending: (Obs | ArpObs)[] = [];
+  /** Sightings that arrived later than the reorder horizon allowed, and how late the latest was. */
+  late = 0;
+  maxLateNs = 0;
+  private released = -Infinity;
   private readonly offsets: ReadonlyMap<string, number>;
   private readonly offBySource: number[] = [];
   private readonly maxOff: number;
@@ -50,7 +63,8 @@ export class TraceEngine {
     this.topo = new Topology(opts.roles);
     this.ports = opts.ports ?? new Ports();
     this.window = opts.windowNs ?? 1e9;
-    this.reorder = opts.reorderNs ?? 50e6;
+    this.reorder = opts.reorderNs ?? 0;
+    this.slack = opts.slackNs ?? 50e6;
     this.offsets = opts.offsets ?? new Map();
     let m = 0;
     for (const v of this.offsets.values()) if (v > m) m = v;
@@ -58,16 +72,22 @@ export class TraceEngine {
     this.corr = new Correlator(
       this.window,
       (g) => this.emit(g),
-      (o) => {
-        // at the destination pod's own interfaces, the journey is over
+      (o, later) => {
+        // at the destination pod's own interfaces, the journey is over: a pod's eth0 seen after
+        // other hops, or the interfaces of the pod the packet is addressed to
         if (o.enc !== ENC_NONE) return false;
         const i = this.topo.ifaces[o.source.id];
         if (!i) return false;
         const r = i.role();
-        return (r === 'pod' || r === 'veth') && i.podIp() === o.dst;
+        return (r === 'pod' && later) || ((r === 'pod' || r === 'veth') && i.podIp() === o.dst);
       },
-      Math.min(this.reorder, this.window),
+      Math.min(this.slack, this.window),
     );
+  }
+
+  /** Put sightings back in order within this horizon (before the first frame, or any time). */
+  setReorder(ns: number): void {
+    this.reorder = ns;
   }
 
   /** Base second of the run's relative clock (set by the first frame, or by the caller). */
@@ -107,23 +127,65 @@ export class TraceEngine {
       return;
     }
     x.t = t;
-    const i = topo.iface(f.source);
+    if (this.reorder > 0) {
+      if (t < this.released) {
+        this.late++;
+        if (this.released - t > this.maxLateNs) this.maxLateNs = this.released - t;
+        this.process(x);
+        return;
+      }
+      heapPush(this.pending, x);
+      const horizon = this.rawNow - this.maxOff - this.reorder;
+      const p = this.pending;
+      while (p.length && p[0].t <= horizon) {
+        const y = heapPop(p);
+        this.released = y.t;
+        this.process(y);
+      }
+      return;
+    }
+    this.process(x);
+  }
+
+  private process(x: Obs | ArpObs): void {
+    const i = this.topo.iface(x.source);
     if (x.kind === 2) {
-      topo.observeArp(x, i);
+      this.topo.observeArp(x, i);
       this.opts.onArp?.(x, i);
       return;
     }
-    topo.observe(x, i);
+    this.topo.observe(x, i);
     this.opts.onObs?.(x, i);
     this.corr.add(x);
   }
 
   /** Close what the stream has moved past (call after each batch). */
   endBatch(): void {
-    this.corr.advance(this.rawNow - this.maxOff - this.reorder);
+    this.corr.advance(this.rawNow - this.maxOff - this.reorder - this.slack);
+  }
+
+  /**
+   * The input has been quiet for `ns` of wall-clock time: treat the capture clock as having moved
+   * on as much (live captures are stamped with the time of day), so windows close without frames.
+   */
+  idle(ns: number): void {
+    if (this.rawNow === -Infinity || ns <= 0) return;
+    const now = this.rawNow + ns;
+    if (this.reorder > 0) {
+      const horizon = now - this.maxOff - this.reorder;
+      const p = this.pending;
+      while (p.length && p[0].t <= horizon) {
+        const y = heapPop(p);
+        this.released = y.t;
+        this.process(y);
+      }
+    }
+    this.corr.advance(now - this.maxOff - this.reorder - this.slack);
   }
 
   finish(): void {
+    const p = this.pending;
+    while (p.length) this.process(heapPop(p));
     this.corr.flush();
   }
 
@@ -142,4 +204,37 @@ export class TraceEngine {
     this.flows.add(t);
     this.opts.onTrace(t);
   }
+}
+
+// a binary min-heap on t
+function heapPush(h: (Obs | ArpObs)[], x: Obs | ArpObs): void {
+  h.push(x);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p].t <= x.t) break;
+    h[i] = h[p];
+    i = p;
+  }
+  h[i] = x;
+}
+
+function heapPop(h: (Obs | ArpObs)[]): Obs | ArpObs {
+  const top = h[0];
+  const last = h.pop()!;
+  if (h.length) {
+    let i = 0;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && h[r].t < h[l].t ? r : l;
+      if (h[c].t >= last.t) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = last;
+  }
+  return top;
 }

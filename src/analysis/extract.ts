@@ -45,39 +45,57 @@ export const TCP_RST = 0x04;
 export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
 
-/** One sighting of an IPv4 packet on one interface. Every number is -1 when absent. */
+/** The outermost tunnel of a sighting (only tunnelled sightings have one). */
+export class Outer {
+  src = 0;
+  dst = 0;
+  sport = -1;
+  dport = -1;
+  ttl = -1;
+  id = -1;
+  len = -1;
+  df = false;
+  vni = -1;
+  flags = -1;
+  /** VXLAN reserved fields not zero. */
+  reserved = false;
+  /** Recognised by the heuristic, not by port. */
+  heuristic = false;
+  macSrc = -1;
+  macDst = -1;
+  udpCk = CK_UNKNOWN;
+  ipCk = CK_UNKNOWN;
+  /** Tunnels nested inside this one. */
+  depth = 0;
+}
+
+/** The header an ICMP error quotes. */
+export class Quoted {
+  src = 0;
+  dst = 0;
+  proto = -1;
+  id = -1;
+  sport = -1;
+  dport = -1;
+  /** Next-hop MTU of a fragmentation-needed (-1 otherwise). */
+  mtu = -1;
+}
+
+/**
+ * One sighting of an IPv4 packet on one interface. Every number is -1 when absent. Kept small
+ * (it lives until its packet's window closes): the tunnel and quoted headers are separate
+ * objects, read through the getters below.
+ */
 export class Obs {
-  readonly kind = 1 as const;
   /** Corrected time: ns since the run's base second, minus the node's clock offset. */
   t = 0;
-  // link layer
+  // link layer (of the innermost frame: inside a tunnel, the inner Ethernet header)
   macSrc = -1;
   macDst = -1;
   /** SLL/SLL2 packet type (0 to us, 1 broadcast, 2 multicast, 3 other host, 4 outgoing). */
   pktType = -1;
-  vlan = -1;
-  // outermost tunnel
   enc = ENC_NONE;
-  oSrc = 0;
-  oDst = 0;
-  oSport = -1;
-  oDport = -1;
-  oTtl = -1;
-  oId = -1;
-  oLen = -1;
-  oDf = false;
-  vni = -1;
-  vxFlags = -1;
-  /** VXLAN reserved fields not zero. */
-  vxReserved = false;
-  /** Recognised by the heuristic, not by port. */
-  vxHeuristic = false;
-  oMacSrc = -1;
-  oMacDst = -1;
-  oUdpCk = CK_UNKNOWN;
-  oIpCk = CK_UNKNOWN;
-  /** Tunnels nested inside the outermost one. */
-  depth = 0;
+  out: Outer | undefined = undefined;
   // the (innermost) IPv4 packet
   src = 0;
   dst = 0;
@@ -88,38 +106,29 @@ export class Obs {
   frag = 0;
   mf = false;
   df = false;
+  /** The capture was cut before the end of the packet (snaplen). */
+  truncated = false;
   /** IPv4 total length (from the frame when the header says 0: GSO/BIG TCP). */
   ipLen = 0;
   ipCk = CK_UNKNOWN;
+  l4Ck = CK_UNKNOWN;
   sport = -1;
   dport = -1;
   seq = -1;
   ack = -1;
   flags = -1;
-  win = -1;
   /** Bytes of L4 payload (TCP/UDP data, ICMP data after the 8-byte header). */
   l4len = -1;
   udpLen = -1;
-  l4Ck = CK_UNKNOWN;
   icmpType = -1;
   icmpCode = -1;
   icmpId = -1;
   icmpSeq = -1;
-  /** Next-hop MTU of an ICMP fragmentation-needed. */
-  icmpMtu = -1;
-  // the header an ICMP error quotes
-  qSrc = -1;
-  qDst = -1;
-  qProto = -1;
-  qId = -1;
-  qSport = -1;
-  qDport = -1;
+  q: Quoted | undefined = undefined;
   /** FNV-1a of the first 64 bytes of L4 payload. */
   hash = 0;
   /** Identity hash (see identity.ts). */
   key = 0;
-  /** The capture was cut before the end of the packet (snaplen). */
-  truncated = false;
   /** The ARP reply this packet waited for, on the same interface (set by the topology). */
   arp: ArpObs | undefined = undefined;
 
@@ -131,11 +140,82 @@ export class Obs {
     /** Length on the wire. */
     readonly wireLen: number,
   ) {}
+
+  get kind(): 1 {
+    return 1;
+  }
+  // the outer header (0 / -1 / false without a tunnel)
+  get oSrc(): number {
+    return this.out ? this.out.src : 0;
+  }
+  get oDst(): number {
+    return this.out ? this.out.dst : 0;
+  }
+  get oSport(): number {
+    return this.out ? this.out.sport : -1;
+  }
+  get oDport(): number {
+    return this.out ? this.out.dport : -1;
+  }
+  get oTtl(): number {
+    return this.out ? this.out.ttl : -1;
+  }
+  get oId(): number {
+    return this.out ? this.out.id : -1;
+  }
+  get oLen(): number {
+    return this.out ? this.out.len : -1;
+  }
+  get vni(): number {
+    return this.out ? this.out.vni : -1;
+  }
+  get vxFlags(): number {
+    return this.out ? this.out.flags : -1;
+  }
+  get vxReserved(): boolean {
+    return this.out ? this.out.reserved : false;
+  }
+  get vxHeuristic(): boolean {
+    return this.out ? this.out.heuristic : false;
+  }
+  get oMacSrc(): number {
+    return this.out ? this.out.macSrc : -1;
+  }
+  get oMacDst(): number {
+    return this.out ? this.out.macDst : -1;
+  }
+  get oUdpCk(): number {
+    return this.out ? this.out.udpCk : CK_UNKNOWN;
+  }
+  get oIpCk(): number {
+    return this.out ? this.out.ipCk : CK_UNKNOWN;
+  }
+  // the quoted header of an ICMP error (-1 without one)
+  get qSrc(): number {
+    return this.q ? this.q.src : -1;
+  }
+  get qDst(): number {
+    return this.q ? this.q.dst : -1;
+  }
+  get qProto(): number {
+    return this.q ? this.q.proto : -1;
+  }
+  get qId(): number {
+    return this.q ? this.q.id : -1;
+  }
+  get qSport(): number {
+    return this.q ? this.q.sport : -1;
+  }
+  get qDport(): number {
+    return this.q ? this.q.dport : -1;
+  }
+  get icmpMtu(): number {
+    return this.q ? this.q.mtu : -1;
+  }
 }
 
 /** One sighting of an ARP packet. */
 export class ArpObs {
-  readonly kind = 2 as const;
   t = 0;
   macSrc = -1;
   macDst = -1;
@@ -144,6 +224,9 @@ export class ArpObs {
   encap = false;
   /** For a reply: the frame (same interface) of the first packet sent to the resolved address after it. */
   usedBy = -1;
+  get kind(): 2 {
+    return 2;
+  }
   constructor(
     readonly source: Source,
     readonly frame: number,
@@ -286,7 +369,6 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
   o.macSrc = macS;
   o.macDst = macD;
   o.pktType = pkt;
-  o.vlan = vlan;
   // On-the-wire end of the frame, for packets whose length field is 0 (GSO/BIG TCP).
   const wireEnd = f.len - s.fcsLength;
   for (let depth = 0; ; depth++) {
@@ -338,27 +420,29 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
       if (enc !== ENC_NONE) {
         if (depth === 0) {
           o.enc = enc;
-          o.oSrc = u32(b, p + 12);
-          o.oDst = u32(b, p + 16);
-          o.oSport = sp;
-          o.oDport = dp;
-          o.oTtl = b[p + 8];
-          o.oId = u16(b, p + 4);
-          o.oLen = ipLen;
-          o.oDf = (ff & 0x4000) !== 0;
-          o.oMacSrc = macS;
-          o.oMacDst = macD;
-          o.vxHeuristic = heur;
+          const t = (o.out = new Outer());
+          t.src = u32(b, p + 12);
+          t.dst = u32(b, p + 16);
+          t.sport = sp;
+          t.dport = dp;
+          t.ttl = b[p + 8];
+          t.id = u16(b, p + 4);
+          t.len = ipLen;
+          t.df = (ff & 0x4000) !== 0;
+          t.macSrc = macS;
+          t.macDst = macD;
+          t.heuristic = heur;
           if (ports.checksums) {
-            o.oIpCk = fold(sum16(b, p, p + ihl, 0)) === 0xffff ? CK_GOOD : CK_BAD;
-            if (tot !== 0 && p + ipLen <= end) o.oUdpCk = l4Checksum(b, o.oSrc, o.oDst, PROTO_UDP, l4, p + ipLen, l4 + 6);
+            t.ipCk = fold(sum16(b, p, p + ihl, 0)) === 0xffff ? CK_GOOD : CK_BAD;
+            if (tot !== 0 && p + ipLen <= end) t.udpCk = l4Checksum(b, t.src, t.dst, PROTO_UDP, l4, p + ipLen, l4 + 6);
           }
-        } else o.depth = depth;
+        } else o.out!.depth = depth;
         if (enc === ENC_VXLAN) {
           if (depth === 0) {
-            o.vxFlags = b[u];
-            o.vni = (b[u + 4] << 16) | (b[u + 5] << 8) | b[u + 6];
-            o.vxReserved = (b[u + 1] | b[u + 2] | b[u + 3] | b[u + 7]) !== 0;
+            const t = o.out!;
+            t.flags = b[u];
+            t.vni = (b[u + 4] << 16) | (b[u + 5] << 8) | b[u + 6];
+            t.reserved = (b[u + 1] | b[u + 2] | b[u + 3] | b[u + 7]) !== 0;
           }
           // the inner Ethernet frame
           let q = u + 8;
@@ -411,7 +495,6 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
         o.ack = u32(b, l4 + 8);
         const doff = (b[l4 + 12] >> 4) * 4;
         o.flags = b[l4 + 13] | ((b[l4 + 12] & 1) << 8);
-        o.win = u16(b, l4 + 14);
         pay = l4 + (doff < 20 ? 20 : doff);
         o.l4len = Math.max(0, p + ipLen - pay);
         if (ports.checksums && tot !== 0 && !o.truncated && !mf) o.l4Ck = l4Checksum(b, o.src, o.dst, proto, l4, p + ipLen, l4 + 16);
@@ -430,25 +513,26 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
           o.icmpId = u16(b, l4 + 4);
           o.icmpSeq = u16(b, l4 + 6);
         } else if (ty === 3 || ty === 4 || ty === 5 || ty === 11 || ty === 12) {
-          if (ty === 3 && o.icmpCode === 4) o.icmpMtu = u16(b, l4 + 6);
+          const qt = (o.q = new Quoted());
+          if (ty === 3 && o.icmpCode === 4) qt.mtu = u16(b, l4 + 6);
           const q = l4 + 8;
           if (q + 20 <= ipEnd && b[q] >> 4 === 4) {
-            o.qSrc = u32(b, q + 12);
-            o.qDst = u32(b, q + 16);
-            o.qProto = b[q + 9];
-            o.qId = u16(b, q + 4);
+            qt.src = u32(b, q + 12);
+            qt.dst = u32(b, q + 16);
+            qt.proto = b[q + 9];
+            qt.id = u16(b, q + 4);
             const ql4 = q + (b[q] & 15) * 4;
-            if ((o.qProto === PROTO_TCP || o.qProto === PROTO_UDP) && ql4 + 4 <= ipEnd) {
-              o.qSport = u16(b, ql4);
-              o.qDport = u16(b, ql4 + 2);
+            if ((qt.proto === PROTO_TCP || qt.proto === PROTO_UDP) && ql4 + 4 <= ipEnd) {
+              qt.sport = u16(b, ql4);
+              qt.dport = u16(b, ql4 + 2);
             }
-          }
+          } else qt.src = -1;
         }
         pay = l4 + 8;
         o.l4len = Math.max(0, p + ipLen - pay);
       }
     }
-    if (o.qSrc >= 0 || (o.icmpType >= 0 && o.icmpId < 0 && o.icmpType !== 0 && o.icmpType !== 8)) {
+    if (o.q) {
       // an ICMP error quotes a header that NAT rewrites on the way back: keep only what NAT leaves
       o.hash = ((o.qId << 8) | (o.qProto & 255)) >>> 0;
     } else {

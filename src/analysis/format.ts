@@ -8,16 +8,26 @@ import { endpointText, ipText, macText } from './addr.js';
 import { ENC_NONE, ENC_VXLAN, type Obs } from './extract.js';
 import type { SkewEstimate } from './skew.js';
 import { protoName, type FlowRow, type LatencyRow } from './stats.js';
-import { packetSummary, type Change, type Hop, type Trace } from './timeline.js';
+import { packetSummary, tcpFlags, type Change, type Hop, type Trace } from './timeline.js';
 
 /** `507 ns`, `51.2 µs`, `2.35 ms`, `1.500 s` (sign kept). */
 export function fmtNs(ns: number): string {
-  const a = Math.abs(ns);
+  const a = ns < 0 ? -ns : ns;
   const sign = ns < 0 ? '-' : '';
+  // integer arithmetic, not toFixed: this runs for every hop printed
   if (a < 1000) return `${sign}${Math.round(a)} ns`;
-  if (a < 1e6) return `${sign}${(a / 1e3).toFixed(a < 1e4 ? 2 : 1)} µs`;
-  if (a < 1e9) return `${sign}${(a / 1e6).toFixed(a < 1e7 ? 2 : 1)} ms`;
+  if (a < 9995) return `${sign}${dec(Math.round(a / 10), 100)} µs`;
+  if (a < 999950) return `${sign}${dec(Math.round(a / 100), 10)} µs`;
+  if (a < 9995000) return `${sign}${dec(Math.round(a / 1e4), 100)} ms`;
+  if (a < 999950000) return `${sign}${dec(Math.round(a / 1e5), 10)} ms`;
   return `${sign}${(a / 1e9).toFixed(a < 1e10 ? 6 : 3)} s`;
+}
+
+/** x / scale with the fraction digits of scale (100 → 2, 10 → 1). */
+function dec(x: number, scale: number): string {
+  const i = Math.floor(x / scale);
+  const f = x - i * scale;
+  return scale === 100 ? `${i}.${f < 10 ? '0' : ''}${f}` : `${i}.${f}`;
 }
 
 /** A signed offset with nanosecond precision: `-1.500000250 s`, `+2.750 ms`. */
@@ -224,7 +234,7 @@ export function traceJson(t: Trace, offsets: ReadonlyMap<string, number>): Recor
   j.ip_id = first.id;
   j.ip_len = first.ipLen;
   if (first.proto === 6) {
-    j.tcp = { seq: first.seq, ack: first.ack, flags: first.flags, len: Math.max(0, first.l4len) };
+    j.tcp = { seq: first.seq, ack: first.ack, flags: first.flags, flags_text: tcpFlags(first.flags), len: Math.max(0, first.l4len) };
   } else if (first.proto === 1) {
     j.icmp = { type: first.icmpType, code: first.icmpCode, ...(first.icmpId >= 0 ? { id: first.icmpId, seq: first.icmpSeq } : {}) };
   }

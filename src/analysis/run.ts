@@ -3,7 +3,8 @@
  * clock corrections (off, given, or estimated: a cheap first pass over the underlay frames of
  * files, or a buffered prefix of a live stream), then stream every frame through the engine.
  */
-import type { Frame } from '../capture/frame.js';
+import { statSync } from 'node:fs';
+import { LinkType, type Frame, type Source } from '../capture/frame.js';
 import { Input, InterfaceNames, SourceRegistry, nameFromPath, parseInputArg, type Input as InputT } from '../capture/input.js';
 import { merged } from '../capture/read.js';
 import { TraceEngine, type EngineOptions } from './engine.js';
@@ -36,10 +37,16 @@ export interface PipelineOptions {
   readonly roles?: RoleOverrides;
   readonly windowNs: number;
   readonly skew: SkewMode;
+  /** Reorder horizon (ns) for files whose frames are not in timestamp order; default: 1 s when a file holds several interfaces (pcapng), else 0. */
+  readonly reorderNs?: number;
+  /** Only frames this keeps are traced (the `-Y` display filter). */
+  readonly frameFilter?: (f: Frame) => boolean;
   /** Stop reading when this returns true (closed output). */
   readonly stopped?: () => boolean;
-  /** Called after each batch (flush output). */
-  readonly afterBatch?: () => Promise<void>;
+  /** Called after each batch (flush output; `live`: an input is a pipe, so flush now). */
+  readonly afterBatch?: (live: boolean) => Promise<void>;
+  /** Stop reading when this fires (Ctrl-C); what was read is still traced and summarised. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PipelineResult {
@@ -98,6 +105,18 @@ export async function prescanSkew(o: PipelineOptions): Promise<{ collector: Skew
   return { collector, nodes };
 }
 
+/** Does some file hold several interfaces (a pcapng from dumpcap; not `-i any`, which is in order)? */
+function multiInterfaceFile(sources: readonly Source[]): boolean {
+  const perFile = new Map<string, number>();
+  for (const s of sources) {
+    if (s.linkType === LinkType.LINUX_SLL2 || s.linkType === LinkType.LINUX_SLL) continue;
+    const n = (perFile.get(s.file) ?? 0) + 1;
+    if (n > 1) return true;
+    perFile.set(s.file, n);
+  }
+  return false;
+}
+
 /** Offsets to apply from the estimates (the significant ones) or the given ones. */
 function decide(skew: SkewMode, estimates: SkewEstimate[], nodes: readonly string[]): { skew: SkewEstimate[]; offsets: Map<string, number> } {
   const offsets = new Map<string, number>();
@@ -151,22 +170,87 @@ export async function runPipeline(
     const n = spec.node ?? nameFromPath(spec.path).node;
     if (!nodes.includes(n)) nodes.push(n);
   }
-  const live = o.files.some((f) => parseInputArg(f).path === '-');
+  // standard input, FIFOs and process substitutions cannot be read twice
+  const live = o.files.some((f) => {
+    const p = parseInputArg(f).path;
+    if (p === '-') return true;
+    try {
+      return !statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  });
   const stream = merged(inputs);
+  // Reading: a live input may go quiet, so a read races a timer (to close windows by the wall
+  // clock) and the interrupt (Ctrl-C: stop reading, print what is known).
+  const TICK = Symbol('tick');
+  const STOP = Symbol('stop');
+  let pendingNext: Promise<IteratorResult<Frame[]>> | undefined;
+  let lastArrival = Date.now();
+  // (no Promise.race against a long-lived promise: every race would stay attached to it, and
+  // with it every batch it resolved with)
+  const read = async (tickMs: number): Promise<Frame[] | typeof TICK | typeof STOP | undefined> => {
+    if (o.signal?.aborted) return STOP;
+    pendingNext ??= stream.next();
+    const next = pendingNext;
+    const r = await new Promise<IteratorResult<Frame[]> | typeof TICK | typeof STOP>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        if (timer) clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        done();
+        resolve(STOP);
+      };
+      if (live && tickMs > 0)
+        timer = setTimeout(() => {
+          done();
+          resolve(TICK);
+        }, tickMs);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      next.then(
+        (v) => {
+          done();
+          resolve(v);
+        },
+        (e) => {
+          done();
+          reject(e);
+        },
+      );
+    });
+    if (r === TICK || r === STOP) return r;
+    pendingNext = undefined;
+    if (r.done) return undefined;
+    lastArrival = Date.now();
+    return r.value;
+  };
   let prefix: Frame[] = [];
+  let stoppedByUser = false;
   if (o.skew.mode === 'auto' && !live) {
     const pre = await prescanSkew(o);
     for (const n of pre.nodes) if (!nodes.includes(n)) nodes.push(n);
     estimates = pre.collector.estimate(nodes);
   } else if (o.skew.mode === 'auto') {
-    // a live stream cannot be read twice: estimate from a buffered prefix (≤ 3 s or 100 k frames)
+    // a live stream cannot be read twice: estimate from a buffered prefix (3 s of capture or of
+    // waiting, at most 100 k frames)
     const collector = new SkewCollector();
     let base = -1;
     let first = -1;
+    const started = Date.now();
     for (;;) {
-      const n = await stream.next();
-      if (n.done) break;
-      for (const f of n.value) {
+      const b = await read(Math.max(1, 3000 - (Date.now() - started)));
+      if (b === STOP) {
+        stoppedByUser = true;
+        break;
+      }
+      if (b === TICK) {
+        if (Date.now() - started >= 3000) break;
+        continue;
+      }
+      if (!b) break;
+      for (const f of b) {
         if (base < 0) base = f.tsSec;
         if (first < 0) first = f.tsSec * 1e9 + f.tsNsec;
         collector.noteNode(f.source.node);
@@ -174,38 +258,55 @@ export async function runPipeline(
         prefix.push(f);
       }
       const last = prefix[prefix.length - 1];
-      if (prefix.length >= 100_000 || (last && last.tsSec * 1e9 + last.tsNsec - first >= 3e9) || collector.enough()) break;
+      if (prefix.length >= 100_000 || (last && last.tsSec * 1e9 + last.tsNsec - first >= 3e9) || collector.enough() || Date.now() - started >= 3000) break;
     }
     for (const s of registry.sources) if (!nodes.includes(s.node)) nodes.push(s.node);
     estimates = collector.estimate(nodes);
   }
   const { skew, offsets } = decide(o.skew, estimates, nodes);
   onSkew?.(skew, offsets);
-  const engine = new TraceEngine({ ...engineOpts, windowNs: o.windowNs, ports: o.ports, roles: o.roles, offsets });
+  const engine = new TraceEngine({ ...engineOpts, windowNs: o.windowNs, ports: o.ports, roles: o.roles, offsets, reorderNs: o.reorderNs });
   onEngine?.(engine);
   let registered = 0;
   const register = (): void => {
     if (registry.sources.length > registered) {
       engine.registerSources(registry.sources.slice(registered));
       registered = registry.sources.length;
+      // several interfaces written into one file by dumpcap come out of timestamp order
+      if (o.reorderNs === undefined && multiInterfaceFile(registry.sources)) engine.setReorder(1e9);
     }
   };
   try {
     if (prefix.length) {
       register();
-      for (const f of prefix) engine.push(f);
+      for (const f of prefix) if (!o.frameFilter || o.frameFilter(f)) engine.push(f);
       prefix = [];
       engine.endBatch();
+      if (o.afterBatch) await o.afterBatch(live);
     }
-    for await (const batch of stream) {
+    while (!stoppedByUser) {
+      const batch = await read(100);
+      if (batch === STOP) {
+        stoppedByUser = true;
+        break;
+      }
+      if (batch === TICK) {
+        // quiet input: let the windows close by the wall clock
+        engine.idle((Date.now() - lastArrival) * 1e6);
+        if (o.afterBatch) await o.afterBatch(live);
+        continue;
+      }
+      if (!batch) break;
       register();
-      for (const f of batch) engine.push(f);
+      for (const f of batch) if (!o.frameFilter || o.frameFilter(f)) engine.push(f);
       engine.endBatch();
-      if (o.afterBatch) await o.afterBatch();
+      if (o.afterBatch) await o.afterBatch(live);
       if (o.stopped?.()) break;
     }
   } finally {
-    await stream.return(undefined);
+    // a read still pending on a quiet pipe cannot be cancelled: do not wait for it
+    if (pendingNext) void stream.return(undefined).catch(() => undefined);
+    else await stream.return(undefined);
   }
   register();
   if (!o.stopped?.()) engine.finish();

@@ -86,13 +86,14 @@ export class IfaceInfo {
     if (o.enc !== ENC_NONE) this.encFrames++;
     else if (this.topo.vtepMacs.has(o.macSrc) || this.topo.vtepMacs.has(o.macDst)) this.vtepMacFrames++;
     if (o.macSrc >= 0 && !isGroupMac(o.macSrc) && this.srcMacs.size < 16) this.srcMacs.add(o.macSrc);
-    if (this.learned < LEARN_FRAMES && o.enc === ENC_NONE) {
+    // the pod behind a pod/veth interface is the one that sends from it: sources of packets
+    // with an initial TTL (not yet routed), to unicast destinations
+    if (this.learned < LEARN_FRAMES && o.enc === ENC_NONE && (o.ttl === 64 || o.ttl === 128 || o.ttl === 255) && o.dst >>> 28 !== 14) {
       const r = this.override ?? this.nameRole;
       if (r === undefined || r === 'pod' || r === 'veth') {
         this.learned++;
         this.topo.podsDirty = true;
         this.ipCounts.set(o.src, (this.ipCounts.get(o.src) ?? 0) + 1);
-        if (o.dst !== o.src) this.ipCounts.set(o.dst, (this.ipCounts.get(o.dst) ?? 0) + 1);
       }
     }
   }
@@ -137,18 +138,9 @@ export class IfaceInfo {
       this.pending.push(a);
       if (this.pending.length > 16) this.pending.shift();
     }
-    if (a.op === 1 && this.learned < LEARN_FRAMES) {
-      const r = this.override ?? this.nameRole;
-      if (r === undefined || r === 'pod' || r === 'veth') {
-        // the pod asks for its gateway: the sender is the pod
-        this.learned++;
-        this.topo.podsDirty = true;
-        this.ipCounts.set(a.spa, (this.ipCounts.get(a.spa) ?? 0) + 1);
-      }
-    }
   }
 
-  /** The pod address behind a pod or veth interface: the one address in (nearly) every frame. */
+  /** The pod address behind a pod or veth interface: the source of most not-yet-routed packets. */
   podIp(): number | undefined {
     if (this.podIpAt === this.learned) return this.podIpCache;
     this.podIpAt = this.learned;

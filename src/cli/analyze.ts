@@ -10,9 +10,10 @@ import { runPipeline } from '../analysis/run.js';
 import type { Trace } from '../analysis/timeline.js';
 import type { TraceEngine } from '../analysis/engine.js';
 import { escapeText } from './escape.js';
+import { onInterrupt } from './signals.js';
 import { openInputs, reportInputs } from './inputs.js';
 import type { Output } from './output.js';
-import { pipelineSettings, type AnalysisArgs } from './trace.js';
+import { lateWarning, pipelineSettings, type AnalysisArgs } from './trace.js';
 
 export interface AnalyzeArgs extends AnalysisArgs {
   minSeverity?: Severity;
@@ -46,7 +47,7 @@ export interface AnalysisResult {
 }
 
 /** Run the analysis (shared with the tests). */
-export async function analyzeInputs(a: AnalyzeArgs, stderr: (l: string) => void, stopped?: () => boolean) {
+export async function analyzeInputs(a: AnalyzeArgs, stderr: (l: string) => void, stopped?: () => boolean, signal?: AbortSignal) {
   const settings = pipelineSettings(a, true);
   const opened = openInputs(a, stderr);
   let analyzer: Analyzer | undefined;
@@ -54,7 +55,7 @@ export async function analyzeInputs(a: AnalyzeArgs, stderr: (l: string) => void,
   const result = await runPipeline(
     opened.inputs,
     opened.registry,
-    { files: a.files, ifnames: a.ifnames, links: a.links, ...settings, stopped },
+    { files: a.files, ifnames: a.ifnames, links: a.links, ...settings, stopped, signal },
     {
       onObs: (o, i) => analyzer!.onObs(o, i),
       onArp: (x, i) => analyzer!.onArp(x, i),
@@ -73,7 +74,8 @@ export async function analyzeInputs(a: AnalyzeArgs, stderr: (l: string) => void,
 }
 
 export async function runAnalyze(a: AnalyzeArgs, out: Output, stderr: (l: string) => void): Promise<number> {
-  const { findings: all, result, opened } = await analyzeInputs(a, stderr, () => out.closed);
+  const intr = onInterrupt(stderr);
+  const { findings: all, result, opened } = await analyzeInputs(a, stderr, () => out.closed, intr.signal);
   const min = SEVERITY_RANK[a.minSeverity ?? 'info'];
   const findings = all.filter((f) => SEVERITY_RANK[f.severity] <= min);
   const counts = { error: 0, warning: 0, info: 0 };
@@ -108,10 +110,13 @@ export async function runAnalyze(a: AnalyzeArgs, out: Output, stderr: (l: string
     for (const l of latencyText(e.latency.rows())) out.line(l);
   }
   await out.end();
+  intr.dispose();
+  if (intr.received) stderr(`vxdecode: interrupted (${intr.received}): analysed what was read (${e.frames} frames)`);
   if (out.failure) {
     stderr(`vxdecode: cannot write output: ${escapeText(out.failure.message)}`);
     return 1;
   }
+  lateWarning(result, stderr);
   if (reportInputs(opened, stderr)) return 1;
   return counts.error ? 2 : 0;
 }

@@ -188,18 +188,19 @@ export async function runLive(a: LiveArgs, out: Output, stderr: (l: string) => v
         frames++;
         lastFrame = f;
         const p = keep || !engine ? dissect(f, a.decode) : undefined;
-        if (keep && !keep(p!)) continue;
-        shown++;
-        if (engine) {
-          engine.push(f);
-        } else {
-          if (a.json) out.line(JSON.stringify(frameJson(p!)));
-          else {
-            out.line(frameText(p!));
-            if (a.verbose) for (const l of packetDetail(p!)) out.line(`    ${l}`);
-            if (a.hex) for (const l of hexDump(f.bytes)) out.line(`    ${l}`);
+        if (!keep || keep(p!)) {
+          shown++;
+          if (engine) {
+            engine.push(f);
+          } else {
+            if (a.json) out.line(JSON.stringify(frameJson(p!)));
+            else {
+              out.line(frameText(p!));
+              if (a.verbose) for (const l of packetDetail(p!)) out.line(`    ${l}`);
+              if (a.hex) for (const l of hexDump(f.bytes)) out.line(`    ${l}`);
+            }
+            file?.frame(f);
           }
-          file?.frame(f);
         }
         if (a.maxFrames !== undefined && frames >= a.maxFrames) {
           full = true;
@@ -213,8 +214,7 @@ export async function runLive(a: LiveArgs, out: Output, stderr: (l: string) => v
           engine.endBatch();
         } else if (lastFrame) {
           // no frame for a while: the clock still moves, so windows close and traces come out
-          const idle = performance.now() - lastFrameWall;
-          advanceEngine(engine, lastFrame.tsSec, lastFrame.tsNsec + Math.round(idle * 1e6));
+          engine.idle(Math.round((performance.now() - lastFrameWall) * 1e6));
         }
         tw?.afterBatch();
       }
@@ -288,22 +288,24 @@ export async function runLive(a: LiveArgs, out: Output, stderr: (l: string) => v
   if (keep) extra.push(`${shown} matched -Y`);
   if (file && !file.failure) extra.push(`${file.frames} written to ${escapeText(file.path)}`);
   if (!live.dropsKnown) extra.push('kernel drops are not reported by the cap binding (--backend tcpdump reports them)');
+  extra.push(`peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   stderr(`  (${extra.join('; ')})`);
   return status;
 }
 
 /**
- * Tell the trace engine that time has moved on to (sec, nsec) without a frame, so that windows
- * close while the capture is quiet. Uses TraceEngine.advanceTo when it exists.
+ * Move the trace engine's clock on to the absolute time (sec, nsec) without a frame (a live
+ * capture stamped with this host's clock that is quiet), so that windows close and traces come
+ * out. Used by the TUI. Uses TraceEngine.advanceTo when the engine has it; until then, the
+ * engine's idle() from its newest frame.
  */
 export function advanceEngine(engine: TraceEngine, sec: number, nsec: number): void {
-  const e = engine as unknown as { advanceTo?: (s: number, n: number) => void; rawNow: number };
+  const e = engine as unknown as { advanceTo?: (s: number, n: number) => void; rawNow?: number };
   if (typeof e.advanceTo === 'function') {
     e.advanceTo(sec, nsec);
     return;
   }
-  if (engine.base < 0) return;
-  const raw = (sec - engine.base) * 1e9 + nsec;
-  if (raw > e.rawNow) e.rawNow = raw;
-  engine.endBatch();
+  if (engine.base < 0 || typeof e.rawNow !== 'number' || !Number.isFinite(e.rawNow)) return;
+  const target = (sec - engine.base) * 1e9 + nsec;
+  if (target > e.rawNow) engine.idle(target - e.rawNow);
 }

@@ -148,7 +148,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
       'trace [files..]',
       'one hop timeline per inner packet, correlated across every capture and node',
       (y) =>
-        analysisOptions(inputOptions(y))
+        writeOption(analysisOptions(inputOptions(y)))
           .option('flow', {
             type: 'string',
             array: true,
@@ -161,7 +161,8 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
           .example('vxdecode trace --flow "icmp 10.10.1.5>10.10.2.6" *.pcap', 'one direction of one flow')
           .example('vxdecode trace --verdict lost node1*.pcap node2*.pcap', 'only the packets that vanished')
           .example('vxdecode trace --skew node2=-1.5s n1.pcapng n2.pcapng', "correct node2's clock by a known offset")
-          .example('vxdecode trace node1=n1-any.pcap --links node1=n1.links.txt', 'a tcpdump -i any capture'),
+          .example('vxdecode trace node1=n1-any.pcap --links node1=n1.links.txt', 'a tcpdump -i any capture')
+          .example('vxdecode trace -w traced.pcapng *.pcap', 'also one pcapng, each frame commented with its packet and hop'),
       async (a) => {
         const { runTrace } = await import('./trace.js');
         status = await runTrace(
@@ -171,6 +172,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             links: a.links,
             json: a.json,
             decode: decodeOptions(a),
+            filter: displayFilter(a.filter),
             window: a.window,
             skew: a.skew,
             role: a.role,
@@ -179,6 +181,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             packet: a.packet,
             verdict: a.verdict,
             quiet: a.quiet,
+            write: a.write,
           },
           out,
           stderr,
@@ -207,6 +210,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             links: a.links,
             json: a.json,
             decode: decodeOptions(a),
+            filter: displayFilter(a.filter),
             window: a.window,
             skew: a.skew,
             role: a.role,
@@ -319,9 +323,14 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             default: true,
             describe: 'trace packets and diagnose in the background (--no-analysis: frames, layers and hex only)',
           })
+          .option('interface', { alias: 'i', type: 'string', array: true, describe: 'capture live on this interface of this host instead of reading files (repeat, or a comma-separated list)' })
+          .option('capture-filter', { alias: 'f', type: 'string', describe: 'with -i: capture (BPF) filter, as tcpdump takes it' })
+          .option('node', { type: 'string', describe: 'with -i: node name for the interfaces (default: the host name)' })
+          .option('backend', { choices: ['cap', 'tcpdump'] as const, default: 'cap' as const, describe: 'with -i: libpcap addon (cap) or one tcpdump per interface (kernel timestamps)' })
           .example('vxdecode tui captures/vxlan-ping/*.pcap', 'browse a ping across both nodes; t on a frame shows its hops')
           .example('vxdecode tui node1=n1.pcapng node2=n2.pcapng', 'one pcapng per node')
-          .example('tcpdump -U -i eth0 -w - | vxdecode tui -', 'a live capture from a pipe (keys come from the terminal)'),
+          .example('tcpdump -U -i eth0 -w - | vxdecode tui -', 'a live capture from a pipe (keys come from the terminal)')
+          .example('sudo vxdecode tui -i eth0,flannel.1,cni0 --backend tcpdump', 'capture live on three interfaces of this node'),
       async (a) => {
         if (a.json) throw new UsageError('tui: --json is for the other commands; the session is interactive');
         const { runTui } = await import('./tui.js');
@@ -335,6 +344,10 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             skew: a.skew,
             role: a.role,
             analysis: a.analysis,
+            iface: (a.interface ?? []).map(String),
+            bpf: a.captureFilter,
+            node: a.node,
+            backend: a.backend,
           },
           stderr,
         );

@@ -3,7 +3,10 @@
  * then a per-flow summary and per-hop latency statistics (text), or one JSON object per packet
  * and a final summary object (`--json`; docs/trace.md).
  */
+import type { Frame } from '../capture/frame.js';
 import { UsageError } from '../capture/input.js';
+import { dissect } from '../decoders/index.js';
+import type { PacketFilter } from '../filter/index.js';
 import { parseIp } from '../analysis/addr.js';
 import { Ports } from '../analysis/extract.js';
 import { flowText, latencyText, skewText, traceJson, traceText } from '../analysis/format.js';
@@ -14,6 +17,8 @@ import { protoName } from '../analysis/stats.js';
 import { escapeText } from './escape.js';
 import { openInputs, reportInputs, type InputOptions } from './inputs.js';
 import type { Output } from './output.js';
+import { PcapngFile, TraceWriter } from './write.js';
+import { onInterrupt } from './signals.js';
 
 export interface AnalysisArgs extends InputOptions {
   json?: boolean;
@@ -21,6 +26,9 @@ export interface AnalysisArgs extends InputOptions {
   window?: string;
   skew?: string;
   role?: string[];
+  reorder?: string;
+  /** `-Y`: only frames the display filter keeps are traced. */
+  filter?: PacketFilter;
 }
 
 export interface TraceArgs extends AnalysisArgs {
@@ -28,6 +36,8 @@ export interface TraceArgs extends AnalysisArgs {
   packet?: (string | number)[];
   verdict?: string[];
   quiet?: boolean;
+  /** `--write FILE.pcapng`: the frames read, each traced one commented with its packet and hop. */
+  write?: string;
 }
 
 /** Shared option parsing of trace and analyze. */
@@ -36,6 +46,8 @@ export function pipelineSettings(a: AnalysisArgs, checksums: boolean): {
   roles: RoleOverrides;
   windowNs: number;
   skew: SkewMode;
+  reorderNs?: number;
+  frameFilter?: (f: Frame) => boolean;
 } {
   const roles = new RoleOverrides();
   for (const r of a.role ?? []) roles.add(r);
@@ -52,7 +64,17 @@ export function pipelineSettings(a: AnalysisArgs, checksums: boolean): {
   } catch (e) {
     throw new UsageError(`--skew: ${(e as Error).message}; or off, auto`);
   }
-  return { ports: new Ports({ vxlanPorts: a.decode.vxlanPorts, heuristics: a.decode.heuristics, checksums }), roles, windowNs, skew };
+  let reorderNs: number | undefined;
+  if (a.reorder !== undefined) {
+    try {
+      reorderNs = parseDurationNs(a.reorder);
+    } catch (e) {
+      throw new UsageError(`--reorder: ${(e as Error).message}`);
+    }
+  }
+  const keep = a.filter;
+  const frameFilter = keep && ((f: Frame) => keep(dissect(f, a.decode)));
+  return { ports: new Ports({ vxlanPorts: a.decode.vxlanPorts, heuristics: a.decode.heuristics, checksums }), roles, windowNs, skew, reorderNs, frameFilter };
 }
 
 type FlowTerm = (t: Trace) => boolean;
@@ -130,7 +152,16 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
       verdicts.add(x);
     }
   }
-  const opened = openInputs(a, stderr);
+  const file = a.write ? PcapngFile.open(a.write, { inputs: a.files }) : undefined;
+  const tw = file ? new TraceWriter(file, { windowNs: settings.windowNs }) : undefined;
+  let opened: ReturnType<typeof openInputs>;
+  try {
+    opened = openInputs(a, stderr);
+  } catch (e) {
+    await file?.close();
+    throw e;
+  }
+  const intr = onInterrupt(stderr);
   let offsets: ReadonlyMap<string, number> = new Map();
   let shown = 0;
   let headerDone = false;
@@ -149,29 +180,37 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
       links: a.links,
       ...settings,
       stopped: () => out.closed,
-      afterBatch: () => out.maybeFlush(),
+      signal: intr.signal,
+      afterBatch: (live) => {
+        tw?.afterBatch();
+        return live ? out.flush() : out.maybeFlush();
+      },
     },
     {
+      onFrame: tw ? (f, x) => tw.frame(f, x !== undefined && x.kind === 1) : undefined,
       onTrace: (t) => {
-        if (packets && !packets.has(t.id)) return;
-        if (verdicts.size && !verdicts.has(t.verdict.status)) return;
-        if (flow.length && !flow.every((f) => f(t))) return;
+        const keep =
+          (!packets || packets.has(t.id)) &&
+          (!verdicts.size || verdicts.has(t.verdict.status)) &&
+          (!flow.length || flow.every((f) => f(t)));
+        tw?.trace(t, keep);
+        if (!keep) return;
         shown++;
         if (a.quiet) return;
         header(pendingSkew);
         if (a.json) out.line(JSON.stringify(traceJson(t, offsets)));
-        else {
-          for (const l of traceText(t, { offsets })) out.line(l);
-          out.line('');
-        }
+        else out.line(`${traceText(t, { offsets }).join('\n')}\n`);
       },
     },
     (skew, offs) => {
       pendingSkew = skew;
       offsets = offs;
+      tw?.setOffsets(offs);
       header(skew);
     },
   );
+  tw?.finish();
+  const writeError = file ? await file.close() : undefined;
   header(result.skew);
   if (a.json) out.line(JSON.stringify(summaryJson(result)));
   else {
@@ -184,9 +223,27 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
     for (const l of latencyText(e.latency.rows())) out.line(l);
   }
   await out.end();
+  intr.dispose();
+  if (intr.received) stderr(`vxdecode: interrupted (${intr.received}): ${result.engine.frames} frames read, ${result.engine.traced} packets traced`);
   if (out.failure) {
     stderr(`vxdecode: cannot write output: ${escapeText(out.failure.message)}`);
     return 1;
   }
+  lateWarning(result, stderr);
+  if (writeError) {
+    stderr(file!.failureLine() ?? `vxdecode: cannot write ${escapeText(a.write!)}: ${escapeText(writeError.message)}`);
+    return 1;
+  }
   return reportInputs(opened, stderr) ? 1 : 0;
+}
+
+/** Frames too far out of timestamp order to be put back: say so, and how to fix it. */
+export function lateWarning(r: PipelineResult, stderr: (l: string) => void): void {
+  const e = r.engine;
+  if (!e.late) return;
+  const ms = Math.ceil(e.maxLateNs / 1e6);
+  stderr(
+    `vxdecode: warning: ${e.late} frames arrived up to ${ms} ms out of timestamp order (a pcapng with several interfaces?); ` +
+      `their timelines may be split: try --reorder ${Math.max(2, Math.ceil((ms * 2) / 1000))}s`,
+  );
 }

@@ -14,7 +14,8 @@
 import { closeSync, createWriteStream, openSync, realpathSync, statSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { PcapngWriter, type WriterInterface } from '../capture/pcapng-writer.js';
-import { sourceLabel, UsageError } from '../capture/input.js';
+import { parseInputArg, sourceLabel, UsageError } from '../capture/input.js';
+import { STDIN_TOKEN } from './inputs.js';
 import type { Frame, Source } from '../capture/frame.js';
 import type { Trace } from '../analysis/timeline.js';
 import { packetSummary } from '../analysis/timeline.js';
@@ -48,7 +49,7 @@ export function errnoText(e: unknown): string {
   return code ?? (e instanceof Error ? e.message : String(e));
 }
 
-/** The path `--write` may not name: one of the inputs (it would be emptied before it is read). */
+/** `--write` may not name one of the inputs (arguments as given, labels allowed): it would be emptied before it is read. */
 export function checkNotInput(out: string, inputs: readonly string[]): void {
   let outReal: string;
   try {
@@ -56,8 +57,9 @@ export function checkNotInput(out: string, inputs: readonly string[]): void {
   } catch {
     return; // does not exist yet: cannot be an input
   }
-  for (const p of inputs) {
-    if (p === '-') continue;
+  for (const arg of inputs) {
+    const p = parseInputArg(arg).path; // labelled inputs: node1/eth0=PATH
+    if (p === '-' || p === STDIN_TOKEN) continue;
     try {
       if (realpathSync(p) === outReal && statSync(p).isFile()) {
         throw new UsageError(`--write ${out}: that is one of the inputs; writing it would destroy it before it is read`);
@@ -144,13 +146,14 @@ export class PcapngFile {
 
   /** The first write error, if any (then nothing more is written). */
   get failure(): Error | undefined {
-    return this.error;
+    return (this.error ??= this.stream.errored ?? undefined);
   }
 
   /** One line for standard error about the failure. */
   failureLine(): string | undefined {
-    if (!this.error) return undefined;
-    return `vxdecode: cannot write ${escapeText(this.path)}: ${errnoText(this.error)}; the file is incomplete`;
+    const e = this.failure;
+    if (!e) return undefined;
+    return `vxdecode: cannot write ${escapeText(this.path)}: ${errnoText(e)}; the file is incomplete`;
   }
 
   private iface(s: Source): WriterInterface {
@@ -172,7 +175,7 @@ export class PcapngFile {
 
   /** Write one frame (its interface block first, the first time its source is seen). */
   frame(f: Frame, o: WriteOptions = {}): void {
-    if (this.error || this.closed) return;
+    if (this.failure || this.closed) return;
     const [tsSec, tsNsec] = o.offsetNs ? shiftTs(f.tsSec, f.tsNsec, o.offsetNs) : [f.tsSec, f.tsNsec];
     const comments = o.comments?.length ? (f.comments ? [...f.comments, ...o.comments] : o.comments) : f.comments;
     this.writer.packet(f.source, this.iface(f.source), { tsSec, tsNsec, len: f.len, bytes: f.bytes, comments });
@@ -183,7 +186,7 @@ export class PcapngFile {
 
   /** Hand what is buffered to the file. Returns false when the file is full (call drain()). */
   flush(): boolean {
-    if (!this.parts.length || this.error) {
+    if (!this.parts.length || this.failure) {
       this.parts = [];
       this.size = 0;
       return true;
@@ -196,7 +199,7 @@ export class PcapngFile {
 
   /** Flush and wait until the file has taken it (back-pressure: disks can be slow). */
   async drain(): Promise<void> {
-    if (this.flush() || this.error) return;
+    if (this.flush() || this.failure) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.stream.off('drain', done);
@@ -216,10 +219,12 @@ export class PcapngFile {
     this.flush();
     this.closed = true;
     await new Promise<void>((resolve) => {
-      if (this.stream.destroyed) return resolve();
+      if (this.stream.closed) return resolve();
       this.stream.once('close', () => resolve());
-      this.stream.end();
+      if (!this.stream.destroyed) this.stream.end();
     });
+    // a failed write destroys the stream at once and emits 'error' a tick later
+    this.error ??= this.stream.errored ?? undefined;
     return this.error;
   }
 }
@@ -239,6 +244,10 @@ export function traceComment(t: Trace): string {
 
 interface Held {
   readonly f: Frame;
+  /** Corrected time, ns since the writer's base second. */
+  readonly t: number;
+  /** Order of arrival (ties). */
+  readonly seq: number;
   /** 0 waiting for its trace, 1 ready to write, 2 not to be written. */
   state: 0 | 1 | 2;
   comments?: string[];
@@ -254,18 +263,26 @@ export interface TraceWriterOptions {
 }
 
 /**
- * Frames in the order the engine saw them, each written once the trace it belongs to is closed,
- * with the trace's comments. Calls, in this order for each frame: `frame(f, traced)` where
- * `traced` says whether the engine will put it in a trace (an IPv4 sighting), then, whenever the
- * engine emits a trace, `trace(t, shown)`; after each batch `afterBatch()`, at the end `finish()`.
+ * Frames as the engine saw them, written in corrected-timestamp order, each once the trace it
+ * belongs to is closed, with the trace's comments. Calls, for each frame: `frame(f, traced)`
+ * where `traced` says whether the engine will put it in a trace (an IPv4 sighting); whenever
+ * the engine emits a trace, `trace(t, shown)`; after each batch `afterBatch()`; at the end
+ * (after the engine's finish) `finish()`. Offsets (`setOffsets`) are set before the first frame.
+ *
+ * Order: frames come in raw timestamp order; subtracting a node's clock offset can move a frame
+ * before ones already seen by at most the largest offset, so a frame is written only once the
+ * raw clock has moved that far past it, and the held frames are kept in a heap by corrected time.
  */
 export class TraceWriter {
-  private readonly held: Held[] = [];
-  private head = 0;
+  private readonly heap: Held[] = [];
   /** Held frames waiting for a trace, by `sourceId:frameNumber`. */
   private readonly waiting = new Map<string, Held>();
   private offsets: ReadonlyMap<string, number> = new Map();
-  private latestSec = -Infinity;
+  private maxOff = 0;
+  private base = -1;
+  private seq = 0;
+  /** Latest raw time seen (ns since base). */
+  private rawNow = -Infinity;
   /** Frames written without a trace because none came within the limit (should stay 0). */
   expired = 0;
 
@@ -280,16 +297,20 @@ export class TraceWriter {
    */
   setOffsets(offsets: ReadonlyMap<string, number>): void {
     this.offsets = offsets;
+    this.maxOff = 0;
     for (const [node, off] of offsets) {
+      if (off > this.maxOff) this.maxOff = off;
       if (off) this.file.notes.set(node, `vxdecode: timestamps corrected by ${-off} ns (clock offset of ${node})`);
     }
   }
 
   frame(f: Frame, traced: boolean): void {
-    const h: Held = { f, state: traced ? 0 : this.o.onlyTraced ? 2 : 1 };
+    if (this.base < 0) this.base = f.tsSec;
+    const raw = (f.tsSec - this.base) * 1e9 + f.tsNsec;
+    if (raw > this.rawNow) this.rawNow = raw;
+    const h: Held = { f, t: raw - (this.offsets.get(f.source.node) ?? 0), seq: this.seq++, state: traced ? 0 : this.o.onlyTraced ? 2 : 1 };
     if (traced) this.waiting.set(`${f.source.id}:${f.number}`, h);
-    this.held.push(h);
-    if (f.tsSec > this.latestSec) this.latestSec = f.tsSec;
+    this.push(h);
   }
 
   trace(t: Trace, shown = true): void {
@@ -313,48 +334,84 @@ export class TraceWriter {
     }
   }
 
-  /** Write every frame at the head that is settled; a frame that waited far longer than any trace can is written as is. */
+  /**
+   * Write, in corrected-time order, every held frame that is settled and that no later frame can
+   * precede; one that waited far longer than any trace can (3 windows + 60 s) is written as is.
+   */
   afterBatch(): void {
-    const limitSec = this.latestSec - Math.ceil((3 * this.o.windowNs) / 1e9) - 60;
-    while (this.head < this.held.length) {
-      const h = this.held[this.head];
-      if (h.state === 0) {
-        if (h.f.tsSec >= limitSec && this.held.length - this.head < 2_000_000) break;
-        this.waiting.delete(`${h.f.source.id}:${h.f.number}`);
+    const safe = this.rawNow - Math.max(0, this.maxOff) - 1;
+    const expire = this.rawNow - 3 * this.o.windowNs - 60e9;
+    const h = this.heap;
+    while (h.length) {
+      const top = h[0];
+      if (top.t > safe) break;
+      if (top.state === 0) {
+        if (top.t >= expire && h.length < 2_000_000) break;
+        this.waiting.delete(`${top.f.source.id}:${top.f.number}`);
         this.expired++;
-        h.state = 1;
+        top.state = 1;
       }
-      this.write(h);
-      this.held[this.head++] = undefined as unknown as Held;
-    }
-    if (this.head > 4096 && this.head * 2 > this.held.length) {
-      this.held.splice(0, this.head);
-      this.head = 0;
+      this.pop();
+      this.write(top);
     }
   }
 
   /** End of input (the engine has emitted every trace): write everything still held. */
   finish(): void {
-    while (this.head < this.held.length) {
-      const h = this.held[this.head++];
-      if (h.state === 0) {
+    while (this.heap.length) {
+      const top = this.pop();
+      if (top.state === 0) {
         if (this.o.onlyTraced) continue;
         this.expired++;
       }
-      this.write(h);
+      this.write(top);
     }
-    this.held.length = 0;
-    this.head = 0;
     this.waiting.clear();
   }
 
   /** Frames held in memory now. */
   get holding(): number {
-    return this.held.length - this.head;
+    return this.heap.length;
   }
 
   private write(h: Held): void {
     if (h.state === 2) return;
     this.file.frame(h.f, { comments: h.comments, offsetNs: this.offsets.get(h.f.source.node) });
+  }
+
+  // a min-heap on (t, seq)
+  private less(a: Held, b: Held): boolean {
+    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
+  }
+  private push(x: Held): void {
+    const h = this.heap;
+    h.push(x);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+  private pop(): Held {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l], h[m])) m = l;
+        if (r < h.length && this.less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
   }
 }
