@@ -2,11 +2,12 @@
  * Inputs: command-line arguments (`PATH`, `-`, `NODE/IFACE=PATH`, `NODE=PATH`) opened as
  * streams and turned into batches of frames, each frame pointing at a named Source.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CaptureParser, type CaptureProblem, type InterfaceInfo } from './parser.js';
 import { LinkType, type Frame, type Source } from './frame.js';
+import { openStream } from './live-stream.js';
 
 export interface InputSpec {
   /** The argument as given. */
@@ -158,11 +159,11 @@ export class Input {
   /** Batches of frames in file order, one per chunk read; empty batches are skipped. */
   async *batches(): AsyncGenerator<Frame[]> {
     const { spec, parser } = this;
-    const stream: Readable =
-      spec.path === '-'
-        ? (this.opts.stdin ?? process.stdin)
-        : createReadStream(spec.path, { highWaterMark: this.opts.chunkSize ?? 1 << 18 });
+    let stream: Readable | undefined;
     try {
+      // FIFOs (named pipes, `<(...)`) through a pipe handle: an fs stream would hold a thread-pool
+      // thread per idle pipe and stall every other file read and write (live-stream.ts)
+      stream = spec.path === '-' ? (this.opts.stdin ?? process.stdin) : await openStream(spec.path, this.opts.chunkSize ?? 1 << 18);
       for await (const chunk of stream) {
         parser.feed(chunk as Uint8Array);
         if (parser.frames.length) {
@@ -183,7 +184,7 @@ export class Input {
         };
       }
     } finally {
-      if (spec.path !== '-') (stream as ReturnType<typeof createReadStream>).destroy();
+      if (spec.path !== '-') stream?.destroy();
     }
     parser.end();
   }

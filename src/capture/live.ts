@@ -253,7 +253,7 @@ export class LiveCapture implements LiveSession {
    * capturing. Throws CaptureError.
    */
   static open(cap: CapModule, registry: SourceRegistry, o: LiveOptions): LiveCapture {
-    const live = new LiveCapture(o.maxQueueBytes ?? 64 << 20);
+    const live = new LiveCapture(o.maxQueueBytes ?? 32 << 20);
     const clock = o.clock ?? monotonicEpochClock();
     const devices = (): string[] => cap.Cap.deviceList().map((d) => d.name);
     try {

@@ -2,7 +2,7 @@
  * `vxdecode FILE...`: every frame, one line each (outer | inner), or one JSON object per frame,
  * or only the totals. Several inputs are merged in timestamp order.
  */
-import { merged } from '../capture/read.js';
+import { isLiveSpec, mergeInputs } from '../capture/live-merge.js';
 import { formatTs, type Frame } from '../capture/frame.js';
 import { sourceLabel } from '../capture/input.js';
 import { dissect, type DecodeOptions } from '../decoders/index.js';
@@ -12,8 +12,10 @@ import { openInputs, reportInputs, type InputOptions } from './inputs.js';
 import { Output } from './output.js';
 import { hexDump, packetDetail, packetLine } from './packet-text.js';
 import { timeOfDay } from './time.js';
+import { onInterrupt, summaryLines } from './signals.js';
+import { PcapngFile, type WriteArgs } from './write.js';
 
-export interface DecodeArgs extends InputOptions {
+export interface DecodeArgs extends InputOptions, WriteArgs {
   json?: boolean;
   count?: boolean;
   verbose?: boolean;
@@ -53,18 +55,27 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
   let shown = 0;
   let bytes = 0;
   const perSource = new Map<number, number>();
-  const stream = merged(opened.inputs);
+  const read = new Map<number, number>();
+  // --write: created now, so that a path that cannot be written fails before reading
+  const file = a.write ? PcapngFile.open(a.write, { inputs: opened.inputs.map((i) => i.spec.path) }) : undefined;
+  // live pipes: merged without waiting on a quiet one, each batch printed as it comes; Ctrl-C ends cleanly
+  const live = opened.inputs.some((i) => isLiveSpec(i.spec));
+  const intr = onInterrupt(stderr);
+  const stream = mergeInputs(opened.inputs, { signal: intr.signal, live });
   try {
     for await (const batch of stream) {
       for (const f of batch) {
         frames++;
+        read.set(f.source.id, (read.get(f.source.id) ?? 0) + 1);
             if (!a.filter) bytes += f.caplen;
         if (a.count && !a.filter) {
           perSource.set(f.source.id, (perSource.get(f.source.id) ?? 0) + 1);
+          file?.frame(f);
           continue;
         }
         const p = dissect(f, a.decode);
         if (a.filter && !a.filter(p)) continue;
+        file?.frame(f);
         shown++;
         bytes += f.caplen;
         if (a.count) {
@@ -79,10 +90,25 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
         }
       }
       if (out.closed) break;
-      await out.maybeFlush();
+      if (live) await out.flush();
+      else await out.maybeFlush();
+      if (file) {
+        await file.drain();
+        if (file.failure) break;
+      }
     }
   } finally {
-    if (out.closed) await stream.return(undefined);
+    if (out.closed || file?.failure) await stream.return(undefined);
+    intr.dispose();
+  }
+  if (intr.interrupted) {
+    const rows = opened.registry.sources.filter((s) => read.has(s.id)).map((s) => ({ label: sourceLabel(s), frames: read.get(s.id)! }));
+    for (const l of summaryLines(`interrupted (${intr.received}); read`, rows)) stderr(l);
+  }
+  let status = 0;
+  if (file && (await file.close())) {
+    stderr(file.failureLine()!);
+    status = 1;
   }
   if (a.stats) stderr(statsLine(frames, opened.inputs.reduce((n, i) => n + i.parser.bytesRead, 0), started));
   if (a.count) writeCount(a, out, opened.registry.sources, perSource, a.filter ? shown : frames, bytes);
@@ -91,7 +117,7 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
     stderr(`vxdecode: cannot write output: ${out.failure.message}`);
     return 1;
   }
-  return reportInputs(opened, stderr) ? 1 : 0;
+  return reportInputs(opened, stderr) || status ? 1 : 0;
 }
 
 /** `read 1200000 frames (180.0 MB) in 1.52 s, 790000 frames/s, peak memory 85 MB` */

@@ -114,13 +114,15 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
       '$0 [files..]',
       'decode every frame: one line each, outer and inner layers',
       (y) =>
-        inputOptions(y)
+        writeOption(inputOptions(y))
           .option('count', { type: 'boolean', describe: 'print only the number of frames per interface' })
           .option('verbose', { alias: 'v', type: 'boolean', describe: 'every field of every layer' })
           .option('hex', { alias: 'x', type: 'boolean', describe: 'hex dump of each frame' })
           .example('vxdecode node1-eth0.pcap', 'decode one capture')
           .example('vxdecode node1/eth0=n1.pcap node2/eth0=n2.pcap', 'two labelled captures, merged by time')
           .example('tcpdump -U -i eth0 -w - | vxdecode -', 'decode a live tcpdump as packets arrive')
+          .example('vxdecode node1=<(ssh node1 tcpdump -U -w - -i any) node2=<(ssh node2 tcpdump -U -w - -i any)', 'two live pipes at once; Ctrl-C ends with a summary')
+          .example('vxdecode -w both.pcapng node1-*.pcap node2-*.pcap', 'also write what was read to one pcapng, interfaces named NODE/IFACE')
           .example('vxdecode --json capture.pcapng | jq .layers', 'one JSON object per frame')
           .example('vxdecode --count node1.pcapng', 'frames per interface')
           .example("vxdecode -Y 'inner.icmp && node==node2' captures/vxlan-ping/*.pcap", 'only the pings, as node2 saw them'),
@@ -135,6 +137,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             verbose: a.verbose,
             hex: a.hex,
             stats: a.stats,
+            write: a.write,
             decode: decodeOptions(a),
             filter: displayFilter(a.filter),
           },
@@ -298,16 +301,18 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             default: [] as string[],
           })
           .option('write', { alias: 'w', type: 'string', demandOption: 'give the output file: -w OUT.pcapng', describe: 'the pcapng to write' })
+          .option('filter', { alias: 'Y', type: 'string', describe: 'display filter: only the frames it keeps are written' })
           .option('ifnames', { type: 'string', array: true, describe: 'names of `-i any` (SLL2) interface indexes: node1:3=cni0' })
           .option('links', { type: 'string', array: true, describe: 'NODE=FILE with `ip -o link` output, to name SLL2 interface indexes' })
           .option('quiet', { alias: 'q', type: 'boolean', describe: 'no summary on standard error' })
           .example('vxdecode merge -w all.pcapng node1-*.pcap node2-*.pcap', 'one file for Wireshark, interfaces named node1/eth0, ...')
           .example('vxdecode merge -w n.pcapng node1/eth0=a.pcap node2/eth0=b.pcap', 'labelled inputs')
+          .example('vxdecode merge -Y "vxlan.vni==1" -w vni1.pcapng node*.pcap', 'only what the display filter keeps')
           .example('vxdecode merge -w both.pcapng n1=<(ssh n1 tcpdump -U -w -) n2=<(ssh n2 tcpdump -U -w -)', 'live pipes until Ctrl-C'),
       async (a) => {
         const { runMerge } = await import('./merge.js');
         status = await runMerge(
-          { files: a.files as string[], ifnames: a.ifnames, links: a.links, write: a.write, quiet: a.quiet },
+          { files: a.files as string[], ifnames: a.ifnames, links: a.links, write: a.write, quiet: a.quiet, filter: displayFilter(a.filter) },
           stderr,
         );
       },

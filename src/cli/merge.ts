@@ -5,6 +5,8 @@
  */
 import { mergeInputs } from '../capture/live-merge.js';
 import { sourceLabel, UsageError } from '../capture/input.js';
+import { dissect, type DecodeOptions } from '../decoders/index.js';
+import type { Packet } from '../decoders/layer.js';
 import { escapeText } from './escape.js';
 import { STDIN_TOKEN, openInputs, reportInputs, type InputOptions } from './inputs.js';
 import { onInterrupt, summaryLines } from './signals.js';
@@ -13,8 +15,9 @@ import { PcapngFile } from './write.js';
 export interface MergeArgs extends InputOptions {
   /** Output file (required). */
   write?: string;
-  /** Keep a frame? (applied to the raw frame; the CLI passes a display filter over dissect). */
-  keep?: (f: import('../capture/frame.js').Frame) => boolean;
+  /** Display filter (-Y): only the frames it keeps are written. */
+  filter?: (p: Packet) => boolean;
+  decode?: DecodeOptions;
   /** Print a per-interface summary on standard error. */
   quiet?: boolean;
 }
@@ -30,7 +33,7 @@ export async function runMerge(a: MergeArgs, stderr: (l: string) => void): Promi
   try {
     for await (const batch of stream) {
       for (const f of batch) {
-        if (a.keep && !a.keep(f)) continue;
+        if (a.filter && !a.filter(dissect(f, a.decode))) continue;
         file.frame(f);
         perSource.set(f.source.id, (perSource.get(f.source.id) ?? 0) + 1);
       }

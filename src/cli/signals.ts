@@ -16,8 +16,8 @@ export interface Interrupt {
   /** The signal that ended the run, if one did. */
   readonly received: NodeJS.Signals | undefined;
   readonly interrupted: boolean;
-  /** Stop listening. After an interrupt, also make sure the process exits even if a read on a
-   *  quiet pipe is still pending (it cannot be cancelled): shortly after, unless it exits first. */
+  /** Stop listening. After an interrupt, also make sure the process exits once the command has
+   *  finished, even if a read on a quiet pipe is still pending (it cannot be cancelled). */
   dispose(): void;
 }
 
@@ -26,7 +26,7 @@ export interface InterruptOptions {
   readonly signals?: readonly NodeJS.Signals[];
   /** Called on the first signal (after the AbortSignal fired). */
   readonly onSignal?: (s: NodeJS.Signals) => void;
-  /** How long after dispose() a process still held by a pending read is made to exit (ms). */
+  /** How often, after dispose(), to check whether the command has finished (ms, default 100). */
   readonly exitAfterMs?: number;
 }
 
@@ -58,8 +58,14 @@ export function onInterrupt(stderr: (line: string) => void, o: InterruptOptions 
       disposed = true;
       if (received) {
         // Keep catching signals until the exit (a second Ctrl-C still exits at once), and do
-        // not wait forever for a pipe whose writer is still alive.
-        setTimeout(() => process.exit(), o.exitAfterMs ?? 250).unref();
+        // not wait forever for a pipe whose writer is still alive: once the command has finished
+        // (bin/vxdecode.js sets process.exitCode when main() resolves), exit even if a read on
+        // such a pipe still holds the event loop. Never before: output and --write files are
+        // still being finished after dispose().
+        const t = setInterval(() => {
+          if (process.exitCode !== undefined) process.exit();
+        }, o.exitAfterMs ?? 100);
+        t.unref();
         return;
       }
       for (const s of signals) process.off(s, handler);

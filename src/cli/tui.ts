@@ -204,7 +204,6 @@ export async function runTui(a: TuiArgs, stderr: (line: string) => void): Promis
             // one host captured live has one clock: nothing to estimate
             skew: live && settings.skew.mode === 'auto' ? { mode: 'off' } : settings.skew,
             stream,
-            liveClock: live,
           },
   });
   const abort = new AbortController();
