@@ -32,13 +32,17 @@ every hop, stops the captures with SIGINT, writes DIR/topology.json, and removes
   --traffic ping|tcp|udp|multi|none
                               ping: pod1 -> pod2, --count pings of --size bytes
                               tcp:  pod1 -> pod2 (or the ClusterIP with --to service), --bytes
-                              udp:  pod1 -> pod2 iperf3 -u, 20 datagrams of 1000 B
+                              udp:  pod1 -> pod2 iperf3 -u, --udp-datagrams of --udp-size B
                               multi: 2 pods per node; ping, ping, TCP and UDP at the same time
   --to pod|service            tcp target: the pod itself (8080) or ClusterIP 10.96.0.10:80
   --count N                   pings per flow (default 4)
   --size N                    ping payload bytes (default 56; 1472 with --fault mtu)
   --df                        ping -M do (always on for the DF pings of --fault mtu)
   --bytes N                   TCP transfer size (default 32768)
+  --udp-datagrams N           UDP datagrams per flow (default 20; up to 10000000, e.g. a load
+                              for the benchmark; the run waits as long as the load needs)
+  --udp-size N                UDP payload bytes (default 1000; 16..1400)
+  --udp-rate R                iperf3 -b target rate in bit/s, K/M suffixes (default 400K)
   --vni N                     VXLAN VNI (default 1)
   --port N                    VXLAN UDP port (default 8472)
   --skew SECONDS              node2 clock offset for --fault clock-skew (default -1.500000250;
@@ -59,6 +63,7 @@ EOF
 # ------------------------------------------------------------------------------- options
 MODE=vxlan FAULT=none STYLE=per-iface TS=nano TRAFFIC=ping TO= COUNT=4 SIZE= DF= BYTES=32768
 VNI=1 VX_PORT=8472 SKEW= KEEP_UNSHIFTED= RUN_ID= OUT=
+UDP_BLOCKS=20 UDP_LEN=1000 UDP_RATE=400K
 LAB_CMDLINE="scripts/lab/run.sh $*"
 while (( $# )); do
   case $1 in
@@ -72,6 +77,9 @@ while (( $# )); do
     --size) SIZE=$2; shift ;;
     --df) DF=1 ;;
     --bytes) BYTES=$2; shift ;;
+    --udp-datagrams) UDP_BLOCKS=$2; shift ;;
+    --udp-size) UDP_LEN=$2; shift ;;
+    --udp-rate) UDP_RATE=$2; shift ;;
     --vni) VNI=$2; shift ;;
     --port) VX_PORT=$2; shift ;;
     --skew) SKEW=$2; shift ;;
@@ -93,6 +101,9 @@ case $TRAFFIC in ping|tcp|udp|multi|none) ;; *) die "unknown --traffic $TRAFFIC"
 [[ $MODE == host-gw && $FAULT =~ ^(no-fdb|no-neigh|mtu)$ ]] && die "--fault $FAULT needs --mode vxlan"
 [[ $COUNT =~ ^[0-9]+$ && $COUNT -ge 1 && $COUNT -le 100 ]] || die "--count must be 1..100"
 [[ $BYTES =~ ^[0-9]+$ && $BYTES -le 10000000 ]] || die "--bytes must be at most 10000000"
+[[ $UDP_BLOCKS =~ ^[0-9]+$ && $UDP_BLOCKS -ge 1 && $UDP_BLOCKS -le 10000000 ]] || die "--udp-datagrams must be 1..10000000"
+[[ $UDP_LEN =~ ^[0-9]+$ && $UDP_LEN -ge 16 && $UDP_LEN -le 1400 ]] || die "--udp-size must be 16..1400"
+[[ $UDP_RATE =~ ^[0-9]+[KM]?$ && ! $UDP_RATE =~ ^0+[KM]?$ ]] || die "--udp-rate must be a rate in bit/s like 400K or 20M"
 [[ $VNI =~ ^[0-9]+$ && $VNI -ge 1 && $VNI -le 16777215 ]] || die "--vni must be 1..16777215"
 [[ $VX_PORT =~ ^[0-9]+$ && $VX_PORT -ge 1 && $VX_PORT -le 65535 ]] || die "--port must be 1..65535"
 if [[ $FAULT == stale-endpoint ]]; then
@@ -118,7 +129,11 @@ fi
 # service (kube-proxy): ClusterIP 10.96.0.10:80 -> a pod on node2, port 8080
 SVC_NAME=default/lab-web SVC_IP=10.96.0.10 SVC_PORT=80 SVC_EP_PORT=8080
 SVC_CHAIN=KUBE-SVC-LABWEBHTTP00000 SEP_CHAIN=KUBE-SEP-LABWEBEP000000
-TCP_PORT=8080 UDP_PORT=5201 UDP_RATE=400K UDP_LEN=1000 UDP_BLOCKS=20
+TCP_PORT=8080 UDP_PORT=5201
+# how long the UDP load takes at its rate (whole seconds, rounded up), to size its timeouts
+UDP_BPS=${UDP_RATE%[KM]}
+case $UDP_RATE in *K) UDP_BPS=$(( UDP_BPS * 1000 )) ;; *M) UDP_BPS=$(( UDP_BPS * 1000000 )) ;; esac
+UDP_SECS=$(( (UDP_BLOCKS * UDP_LEN * 8 + UDP_BPS - 1) / UDP_BPS ))
 
 # ------------------------------------------------------------------------------- preflight
 [[ $(id -u) == 0 ]] || die "the lab needs root (network namespaces, veth, iptables); run it with sudo"

@@ -103,12 +103,12 @@ do_tcp() { # do_tcp SRC DSTPOD via(pod|service) [bg]
 # UDP load: iperf3 -u, bounded by block count
 do_udp() { # do_udp SRC DSTPOD [bg]
   local src=$1 dst=$2 bg=${3:-}
-  server "$dst" "-t sport = :$UDP_PORT" 15 iperf3 -s -1 -p "$UDP_PORT"
+  server "$dst" "-t sport = :$UDP_PORT" $(( 15 + UDP_SECS * 2 )) iperf3 -s -1 -p "$UDP_PORT"
   flow_json udp "$src" "$dst" "${POD_IP[$dst]}" udp "$UDP_PORT" \
     "\"datagrams\":$UDP_BLOCKS,\"size\":$UDP_LEN,\"rate\":$(jstr "$UDP_RATE")"
   local args=(iperf3 -c "${POD_IP[$dst]}" -p "$UDP_PORT" -u -b "$UDP_RATE" -l "$UDP_LEN" -k "$UDP_BLOCKS")
-  if [[ -n $bg ]]; then txbg "$src" 10 "${args[@]}"
-  else tx "$src" 10 "${args[@]}"; fi
+  if [[ -n $bg ]]; then txbg "$src" $(( 10 + UDP_SECS * 2 )) "${args[@]}"
+  else tx "$src" $(( 10 + UDP_SECS * 2 )) "${args[@]}"; fi
 }
 
 # connection attempt to the ClusterIP whose endpoint is gone: SYN, retransmission, give up
@@ -150,7 +150,7 @@ run_traffic() {
       log "traffic: concurrently $p1->$p2 ping, $p3->$p4 ping, $p3->$p2 TCP, $p1->$p4 UDP"
       # servers first, then all clients at once
       server "$p2" "-t sport = :$TCP_PORT" 15 sh -c "nc -d -l $TCP_PORT >/dev/null"
-      server "$p4" "-t sport = :$UDP_PORT" 15 iperf3 -s -1 -p "$UDP_PORT"
+      server "$p4" "-t sport = :$UDP_PORT" $(( 15 + UDP_SECS * 2 )) iperf3 -s -1 -p "$UDP_PORT"
       local args; mapfile -t args < <(ping_args "$SIZE" "${DF:-0}")
       flow_json ping "$p1" "$p2" "${POD_IP[$p2]}" icmp "" "\"count\":$COUNT,\"size\":$SIZE,\"ip_len\":$(( SIZE + 28 ))"
       txbg "$p1" 20 ping "${args[@]}" "${POD_IP[$p2]}"
@@ -160,7 +160,7 @@ run_traffic() {
       txbg "$p3" 10 sh -c "head -c $BYTES /dev/urandom | nc -N -w 3 ${POD_IP[$p2]} $TCP_PORT"
       flow_json udp "$p1" "$p4" "${POD_IP[$p4]}" udp "$UDP_PORT" \
         "\"datagrams\":$UDP_BLOCKS,\"size\":$UDP_LEN,\"rate\":$(jstr "$UDP_RATE")"
-      txbg "$p1" 10 iperf3 -c "${POD_IP[$p4]}" -p "$UDP_PORT" -u -b "$UDP_RATE" -l "$UDP_LEN" -k "$UDP_BLOCKS"
+      txbg "$p1" $(( 10 + UDP_SECS * 2 )) iperf3 -c "${POD_IP[$p4]}" -p "$UDP_PORT" -u -b "$UDP_RATE" -l "$UDP_LEN" -k "$UDP_BLOCKS"
       ;;
     none) log "traffic: none" ;;
   esac

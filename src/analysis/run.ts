@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { LinkType, type Frame, type Source } from '../capture/frame.js';
 import { Input, InterfaceNames, SourceRegistry, nameFromPath, parseInputArg, type Input as InputT } from '../capture/input.js';
 import { merged } from '../capture/read.js';
+import { mergeInputs } from '../capture/live-merge.js';
 import { TraceEngine, type EngineOptions } from './engine.js';
 import { extract, ENC_NONE, Ports } from './extract.js';
 import { roleFromName, type RoleOverrides } from './roles.js';
@@ -180,7 +181,8 @@ export async function runPipeline(
       return false;
     }
   });
-  const stream = merged(inputs);
+  // live inputs merged without waiting forever on a quiet one (files: the strict k-way merge)
+  const stream = mergeInputs(inputs, { live });
   // Reading: a live input may go quiet, so a read races a timer (to close windows by the wall
   // clock) and the interrupt (Ctrl-C: stop reading, print what is known).
   const TICK = Symbol('tick');

@@ -9,7 +9,8 @@
  * files, `--skew auto` estimates offsets first with the engine's own prescan of the underlays;
  * for a stream, from its first frames (up to 3 s or 100 000 frames).
  */
-import type { Frame, Source } from '../capture/frame.js';
+import { LinkType, type Frame, type Source } from '../capture/frame.js';
+import { nameFromPath, parseInputArg } from '../capture/input.js';
 import { TraceEngine } from '../analysis/engine.js';
 import { extract, ENC_NONE, type Ports } from '../analysis/extract.js';
 import { roleFromName, type RoleOverrides } from '../analysis/roles.js';
@@ -17,7 +18,9 @@ import { prescanSkew, type SkewMode } from '../analysis/run.js';
 import { SkewCollector, significant, type SkewEstimate } from '../analysis/skew.js';
 import type { FlowRow } from '../analysis/stats.js';
 import { Analyzer, type Finding } from '../analysis/findings.js';
-import type { Trace } from '../analysis/timeline.js';
+import { packetSummary, type PathPlace, type Trace, type VerdictStatus } from '../analysis/timeline.js';
+import type { Role } from '../analysis/roles.js';
+import { hopChanges, verdictText } from './format.js';
 import type { FrameStore } from './store.js';
 
 export interface AnalysisSettings {
@@ -39,21 +42,105 @@ export interface FindingView {
   readonly frames: readonly number[];
 }
 
+/** One hop of a trace, as the timeline shows it (nothing that keeps the engine's data alive). */
+export interface HopView {
+  readonly node: string;
+  readonly iface: string;
+  readonly role: Role;
+  readonly source: Source;
+  /** Frame number (in its input) of the first sighting; `more`: the other GSO segments. */
+  readonly frame: number;
+  readonly more?: readonly number[];
+  readonly sinceFirstNs: number;
+  readonly deltaNs: number;
+  /** What changed at this hop, as `trace` words it (first hop: its TTL). */
+  readonly changes: string;
+}
+
+/** A trace reduced to what the timeline shows: the engine's Trace holds every sighting's fields. */
+export interface TraceView {
+  readonly id: number;
+  /** `ICMP echo request 10.10.1.5 > 10.10.2.6 id 2717 seq 1 (84 B)` */
+  readonly summary: string;
+  readonly sender: string;
+  readonly receiver?: string;
+  readonly durationNs: number;
+  readonly status: VerdictStatus;
+  /** `delivered in 140 µs`, `LOST after node2 flannel.1`, `incomplete` (escaped). */
+  readonly verdict: string;
+  readonly reason: string;
+  readonly missing: readonly PathPlace[];
+  readonly skipped: readonly PathPlace[];
+  readonly hops: readonly HopView[];
+}
+
 export interface HopRef {
-  readonly trace: Trace;
+  readonly trace: TraceView;
   readonly hop: number;
+}
+
+/** The compact view of a trace. */
+export function traceView(t: Trace): TraceView {
+  return {
+    id: t.id,
+    summary: packetSummary(t.hops[0].obs),
+    sender: t.sender,
+    receiver: t.receiver,
+    durationNs: t.durationNs,
+    status: t.verdict.status,
+    verdict: verdictText(t),
+    reason: t.verdict.reason,
+    missing: t.verdict.missing ?? [],
+    skipped: t.verdict.skipped,
+    hops: t.hops.map((h, k) => {
+      const frames = h.frames;
+      return {
+        node: h.iface.node,
+        iface: h.iface.name,
+        role: h.role,
+        source: h.obs.source,
+        frame: frames[0],
+        more: frames.length > 1 ? frames.slice(1) : undefined,
+        sinceFirstNs: h.sinceFirstNs,
+        deltaNs: h.deltaNs,
+        changes: hopChanges(h, k === 0),
+      };
+    }),
+  };
+}
+
+/** Frame number (per input file) → a value, in a growable array (4 bytes a frame, no Map entry). */
+class PerFile {
+  private readonly files = new Map<string, Int32Array>();
+
+  set(file: string, number: number, value: number): void {
+    let a = this.files.get(file);
+    if (!a || number >= a.length) {
+      let size = a ? a.length : 1024;
+      while (size <= number) size *= 2;
+      const b = new Int32Array(size);
+      if (a) b.set(a);
+      this.files.set(file, (a = b));
+    }
+    a[number] = value + 1;
+  }
+
+  get(file: string, number: number): number | undefined {
+    const a = this.files.get(file);
+    const v = a && number < a.length ? a[number] : 0;
+    return v ? v - 1 : undefined;
+  }
 }
 
 /** Work per slice before yielding to the event loop (ms). */
 const SLICE_MS = 8;
 
 export class Analysis {
-  readonly traces: Trace[] = [];
-  private readonly byFrame = new Map<Source, Map<number, number>>();
-  /** Frame store index of each (source, frame number), for jumping to a hop's frame. */
-  private readonly indexOf = new Map<Source, Map<number, number>>();
-  /** The same by input file (findings name their evidence by file and frame number). */
-  private readonly indexByFile = new Map<string, Map<number, number>>();
+  readonly traces: TraceView[] = [];
+  /** Trace of each frame, by input file and frame number. */
+  private readonly traceByFrame = new PerFile();
+  /** Frame store index of each frame, by input file and frame number (for jumps to hops and evidence). */
+  private readonly indexByFile = new PerFile();
   private analyzer: Analyzer | undefined;
   private readonly lost: Trace[] = [];
   private engine: TraceEngine | undefined;
@@ -66,6 +153,7 @@ export class Analysis {
   error: string | undefined;
   private flowCache: { at: number; rows: FlowRow[] } | undefined;
   private registered = 0;
+  private lastArrival = performance.now();
 
   constructor(
     private readonly store: FrameStore,
@@ -75,31 +163,32 @@ export class Analysis {
 
   /** The trace and hop a frame belongs to (undefined: not an IPv4 packet, or not traced yet). */
   traceOf(i: number): HopRef | undefined {
+    if (i < 0 || i >= this.store.length) return undefined;
     const f = this.store.get(i);
-    if (!f) return undefined;
-    const t = this.byFrame.get(f.source)?.get(f.number);
+    const t = this.traceByFrame.get(f.source.file, f.number);
     if (t === undefined) return undefined;
     const trace = this.traces[t];
-    const hop = trace.hops.findIndex((h) => h.obs.source === f.source && h.frames.includes(f.number));
+    const hop = trace.hops.findIndex((h) => h.source === f.source && (h.frame === f.number || !!h.more?.includes(f.number)));
     return { trace, hop: Math.max(0, hop) };
   }
 
-  /** Store index of frame `number` of `source` (undefined if not read). */
+  /** Store index of frame `number` of the input `source` was read from (undefined if not read). */
   frameIndex(source: Source, number: number): number | undefined {
-    return this.indexOf.get(source)?.get(number);
+    return this.indexByFile.get(source.file, number);
   }
 
   /** Store index of frame `number` of the input read from `file` (any of its interfaces). */
   frameIndexInFile(file: string, number: number): number | undefined {
-    return this.indexByFile.get(file)?.get(number);
+    return this.indexByFile.get(file, number);
   }
 
   /** Store index of the first frame of trace `id` (packet number). */
   packetFrame(id: number): number | undefined {
-    const t = this.traces[id - 1];
+    let t = this.traces[id - 1];
+    if (!t || t.id !== id) t = this.traces.find((x) => x.id === id) as TraceView;
     if (!t) return undefined;
     const h = t.hops[0];
-    return this.frameIndex(h.obs.source, h.frames[0]);
+    return this.frameIndex(h.source, h.frame);
   }
 
   flows(): FlowRow[] {
@@ -132,6 +221,7 @@ export class Analysis {
       for (;;) {
         if (stopped()) return;
         if (this.analyzed < this.store.length) {
+          this.lastArrival = performance.now();
           this.register();
           const until = performance.now() + SLICE_MS;
           let n = 0;
@@ -148,7 +238,17 @@ export class Analysis {
           continue;
         }
         if (loaded()) break;
-        await more();
+        if (!s.stream) {
+          await more();
+          continue;
+        }
+        // a quiet stream: let the windows close by the wall clock, as `trace` does
+        const woke = await Promise.race([more().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 250))]);
+        if (!woke) {
+          const traced = this.traces.length;
+          engine.idle((performance.now() - this.lastArrival) * 1e6);
+          if (this.traces.length !== traced) notify();
+        } else this.lastArrival = performance.now();
       }
       this.register();
       engine.finish();
@@ -168,12 +268,7 @@ export class Analysis {
   }
 
   private index(f: Frame, i: number): void {
-    let m = this.indexOf.get(f.source);
-    if (!m) this.indexOf.set(f.source, (m = new Map()));
-    m.set(f.number, i);
-    let b = this.indexByFile.get(f.source.file);
-    if (!b) this.indexByFile.set(f.source.file, (b = new Map()));
-    b.set(f.number, i);
+    this.indexByFile.set(f.source.file, f.number, i);
   }
 
   private register(): void {
@@ -181,6 +276,8 @@ export class Analysis {
     if (all.length > this.registered) {
       this.engine?.registerSources(all.slice(this.registered));
       this.registered = all.length;
+      // several interfaces written into one file (dumpcap's pcapng) come out of timestamp order
+      if (multiInterfaceFile(all)) this.engine?.setReorder(1e9);
     }
   }
 
@@ -188,29 +285,59 @@ export class Analysis {
     this.analyzer?.onTrace(t);
     if (t.verdict.status === 'lost' && this.lost.length < 10000) this.lost.push(t);
     const k = this.traces.length;
-    this.traces.push(t);
-    for (const h of t.hops) {
-      let m = this.byFrame.get(h.obs.source);
-      if (!m) this.byFrame.set(h.obs.source, (m = new Map()));
-      for (const n of h.frames) m.set(n, k);
-    }
+    this.traces.push(traceView(t));
+    for (const h of t.hops) for (const n of h.frames) this.traceByFrame.set(h.obs.source.file, n, k);
   }
 
+  /** Nodes in the order of the inputs (the first input's node is the clock reference), then any other. */
+  private nodeOrder(extra: Iterable<string>): string[] {
+    const nodes: string[] = [];
+    for (const f of this.settings.files) {
+      const spec = parseInputArg(f);
+      const n = spec.node ?? nameFromPath(spec.path).node;
+      if (!nodes.includes(n)) nodes.push(n);
+    }
+    for (const n of extra) if (!nodes.includes(n)) nodes.push(n);
+    for (const src of this.sources()) if (!nodes.includes(src.node)) nodes.push(src.node);
+    return nodes;
+  }
+
+  /** The clock corrections, as `trace` decides them (analysis/run.ts). */
   private async decideSkew(loaded: () => boolean, more: () => Promise<void>, stopped: () => boolean): Promise<Map<string, number>> {
     const s = this.settings;
     const offsets = new Map<string, number>();
     if (s.skew.mode === 'off') return offsets;
     if (s.skew.mode === 'given') {
-      for (const [n, v] of s.skew.offsets) if (v) offsets.set(n, v);
+      const given = s.skew.offsets;
+      const nodes = this.nodeOrder(given.keys());
+      const ref = nodes.find((n) => !given.has(n)) ?? '(reference)';
+      this.skew = nodes.map((n) => {
+        const v = given.get(n) ?? 0;
+        if (v) offsets.set(n, v);
+        return {
+          node: n,
+          reference: ref,
+          offset_ns: v,
+          uncertainty_ns: 0,
+          samples_from_ref: 0,
+          samples_to_ref: 0,
+          min_forward_ns: null,
+          max_backward_ns: null,
+          method: 'given',
+          applied_ns: v,
+        };
+      });
       return offsets;
     }
     let estimates: SkewEstimate[];
     if (!s.stream) {
       const pre = await prescanSkew({ files: s.files, ifnames: s.ifnames, links: s.links, ports: s.ports, roles: s.roles, windowNs: s.windowNs, skew: s.skew });
-      estimates = pre.collector.estimate(pre.nodes);
+      estimates = pre.collector.estimate(this.nodeOrder(pre.nodes));
     } else {
-      // a stream cannot be read twice: estimate from its first frames, as `trace` does
+      // a stream cannot be read twice: estimate from its first frames, as `trace` does (3 s of
+      // capture or of waiting, at most 100 000 frames)
       const collector = new SkewCollector();
+      const started = performance.now();
       let i = 0;
       let base = -1;
       let first = -1;
@@ -227,11 +354,10 @@ export class Analysis {
         }
         const last = i ? this.store.get(i - 1) : undefined;
         if (i >= 100_000 || collector.enough() || loaded() || (last && last.tsSec * 1e9 + last.tsNsec - first >= 3e9)) break;
-        await more();
+        if (performance.now() - started > 3000) break;
+        await Promise.race([more(), new Promise((r) => setTimeout(r, 250))]);
       }
-      const nodes: string[] = [];
-      for (const src of this.sources()) if (!nodes.includes(src.node)) nodes.push(src.node);
-      estimates = collector.estimate(nodes);
+      estimates = collector.estimate(this.nodeOrder([]));
     }
     for (const e of estimates) {
       if (significant(e)) {
@@ -257,4 +383,16 @@ function skewCandidate(f: Frame, ports: Ports, roles: RoleOverrides | undefined,
 
 export function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Does one file hold several interfaces (not an SLL `-i any` capture)? As analysis/run.ts. */
+function multiInterfaceFile(sources: readonly Source[]): boolean {
+  const perFile = new Map<string, number>();
+  for (const s of sources) {
+    if (s.linkType === LinkType.LINUX_SLL2 || s.linkType === LinkType.LINUX_SLL) continue;
+    const n = (perFile.get(s.file) ?? 0) + 1;
+    if (n > 1) return true;
+    perFile.set(s.file, n);
+  }
+  return false;
 }

@@ -27,6 +27,25 @@ export function cut(s: string, w: number): string {
   return s.length > w ? (w === 1 ? '…' : s.slice(0, w - 1) + '…') : s;
 }
 
+/** Word-wrap `s` to `w` columns; continuation lines get `indent` spaces. */
+export function wrap(s: string, w: number, indent = 4): string[] {
+  if (s.length <= w || w < 20) return [s];
+  const lead = /^ */.exec(s)![0].length;
+  const out: string[] = [];
+  let line = '';
+  for (const word of s.trim().split(/ +/)) {
+    const pre = out.length || line ? ' '.repeat(out.length ? lead + indent : lead) : ' '.repeat(lead);
+    if (!line) line = pre + word;
+    else if (line.length + 1 + word.length <= w) line += ' ' + word;
+    else {
+      out.push(line);
+      line = ' '.repeat(lead + indent) + word;
+    }
+  }
+  if (line) out.push(line);
+  return out;
+}
+
 export function padLeft(s: string, w: number): string {
   return s.length >= w ? s : ' '.repeat(w - s.length) + s;
 }

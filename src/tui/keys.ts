@@ -7,7 +7,7 @@ import type { Key } from 'ink';
 import { filterNames } from '../filter/index.js';
 import { contentRows } from './layout.js';
 import { helpLines, hopCursor, selectedPacket, selectedTrace, selectedTree, treeCursor } from './derive.js';
-import { bytesPerLine, treeKeys } from './format.js';
+import { bytesPerLine, treeKeys, treeRows } from './format.js';
 import type { Session } from './session.js';
 import { currentLayout, selectedFrame, type Action, type Mode, type Pane, type State } from './state.js';
 
@@ -86,12 +86,26 @@ function common(s: State, input: string, key: Key): Action[] | undefined {
 function treeKeysFor(s: State, input: string, key: Key, session: Session): Action[] {
   const rows = selectedTree(session, s);
   const m = motion(input, key);
-  if (m) return [moveAction('tree', m, rows.length)];
+  if (m) return [moveAction('tree', m, rows.length, treeCursor(s, rows))];
   const row = rows[treeCursor(s, rows)];
   if (!row) return [];
   const p = selectedPacket(session, s);
-  if (input === 'e' && p) return [{ type: 'setLayers', keys: treeKeys(p), open: true }];
-  if (input === 'c' && p) return [{ type: 'setLayers', keys: treeKeys(p), open: false }];
+  if ((input === 'e' || input === 'c') && p) {
+    // every layer open or closed, the cursor staying on its layer's row
+    const open = input === 'e';
+    const keys = treeKeys(p);
+    const expanded = new Set(s.expanded);
+    for (const k of keys) {
+      if (open) expanded.add(k);
+      else expanded.delete(k);
+    }
+    const after = treeRows(p, expanded);
+    const at = Math.max(0, after.findIndex((r) => r.key === row.key && !r.field));
+    return [
+      { type: 'setLayers', keys, open },
+      { type: 'move', pane: 'tree', delta: at - treeCursor(s, rows), count: after.length, current: treeCursor(s, rows) },
+    ];
+  }
   if (!row.expandable && !row.field) return [];
   if (key.return || input === ' ') return row.field ? [] : [{ type: 'toggleLayer', key: row.key }];
   if (key.rightArrow || input === 'l') return row.field ? [] : [{ type: 'toggleLayer', key: row.key, open: true }];
@@ -99,7 +113,7 @@ function treeKeysFor(s: State, input: string, key: Key, session: Session): Actio
     if (!row.field) return [{ type: 'toggleLayer', key: row.key, open: false }];
     // on a field: go up to its layer's row
     const k = rows.findIndex((r) => r.key === row.key && !r.field);
-    return [{ type: 'move', pane: 'tree', delta: k - treeCursor(s, rows), count: rows.length }];
+    return [{ type: 'move', pane: 'tree', delta: k - treeCursor(s, rows), count: rows.length, current: treeCursor(s, rows) }];
   }
   return [];
 }
@@ -131,7 +145,7 @@ function timelineKeysFor(s: State, input: string, key: Key, session: Session): A
   if (m) return [moveAction('timeline', m, ref.trace.hops.length, cur)];
   if (key.return) {
     const h = ref.trace.hops[cur];
-    const i = session.analysis?.frameIndex(h.obs.source, h.frames[0]);
+    const i = session.analysis?.frameIndex(h.source, h.frame);
     if (i === undefined) return [{ type: 'message', message: { kind: 'error', text: 'that frame is not in the list' } }];
     return [{ type: 'select', frame: i }];
   }

@@ -65,7 +65,6 @@ export class Session {
   private stopped = false;
   private bytesRead: () => number = () => 0;
   private timer: NodeJS.Timeout | undefined;
-  private filterTask: Promise<void> | undefined;
   private analysisTask: Promise<void> | undefined;
   private loadTask: Promise<void> | undefined;
   /** Filter generation being scanned and how far. */
@@ -142,19 +141,26 @@ export class Session {
     return Math.max(8, Math.min(28, w));
   }
 
-  /** Start everything: reading `batches`, the filter scanner and the analysis. */
-  start(batches: AsyncIterable<Frame[]>, bytesRead: () => number = () => 0, problems: () => string[] = () => []): void {
+  /**
+   * Start reading `batches` and the filter scanner, and (unless `deferAnalysis`) the analysis;
+   * a deferred analysis starts with startAnalysis().
+   */
+  start(batches: AsyncIterable<Frame[]>, bytesRead: () => number = () => 0, problems: () => string[] = () => [], deferAnalysis = false): void {
     this.bytesRead = bytesRead;
     this.loadTask = this.load(batches, problems);
-    this.filterTask = this.filterLoop();
-    if (this.analysis) {
-      this.analysisTask = this.analysis.run(
-        () => this.loaded,
-        () => this.wakeup.wait(),
-        () => this.schedule(),
-        () => this.stopped,
-      );
-    }
+    void this.filterLoop();
+    if (!deferAnalysis) this.startAnalysis();
+  }
+
+  /** Start the trace engine over the frames (once). */
+  startAnalysis(): void {
+    if (!this.analysis || this.analysisTask) return;
+    this.analysisTask = this.analysis.run(
+      () => this.loaded,
+      () => this.wakeup.wait(),
+      () => this.schedule(),
+      () => this.stopped,
+    );
   }
 
   /** Stop all background work (on quit); reading stops at the next batch. */

@@ -298,7 +298,7 @@ function move(s: State, pane: Pane, delta: number, count = 0, current?: number):
       return scrolled(withSelection(s, frameAt(s, r), follow));
     }
     case 'tree': {
-      const treeRow = moveCursor(Math.min(s.treeRow, Math.max(0, count - 1)), delta, count);
+      const treeRow = moveCursor(current ?? Math.min(s.treeRow, Math.max(0, count - 1)), delta, count);
       return { ...s, treeRow };
     }
     case 'hex':

@@ -1,7 +1,7 @@
 /** The findings view, the flows view and the help screen. */
 import { escapeText } from '../../cli/escape.js';
 import { findingText } from '../../cli/analyze.js';
-import { fmtNs } from '../format.js';
+import { fmtNs, wrap } from '../format.js';
 import { contentRows, type Box as PaneBox } from '../layout.js';
 import type { Session } from '../session.js';
 import type { State } from '../state.js';
@@ -34,7 +34,7 @@ export function Findings({ state, session, box }: ListPaneProps) {
     );
   }
   const cur = Math.min(state.finding, list.length - 1);
-  const detail = findingText(list[cur].finding);
+  const detail = findingText(list[cur].finding).flatMap((l) => wrap(l, w));
   const listRows = Math.max(1, Math.min(list.length, h - detail.length - 2));
   const top = Math.max(0, Math.min(cur - Math.floor(listRows / 2), list.length - listRows));
   const shown = list.slice(top, top + listRows);

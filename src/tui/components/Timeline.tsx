@@ -4,10 +4,9 @@
  * hop, and the places the packet should have reached but never did.
  */
 import { escapeText } from '../../cli/escape.js';
-import { packetSummary } from '../../analysis/timeline.js';
 import type { HopRef } from '../analysis.js';
 import { contentRows, type Box as PaneBox } from '../layout.js';
-import { fmtNs, hopBar, hopChanges, verdictText } from '../format.js';
+import { fmtNs, hopBar } from '../format.js';
 import { hopCursor } from '../derive.js';
 import type { State } from '../state.js';
 import { useTheme } from '../theme.js';
@@ -33,9 +32,9 @@ const BAR = 24;
 export function timelineRows(ref: HopRef, width: number): Row[] {
   const t = ref.trace;
   const hops = t.hops;
-  const nodes = hops.map((h) => escapeText(h.iface.node));
-  const ifaces = hops.map((h) => escapeText(h.iface.name));
-  const missing = t.verdict.missing ?? [];
+  const nodes = hops.map((h) => escapeText(h.node));
+  const ifaces = hops.map((h) => escapeText(h.iface));
+  const missing = t.missing;
   const wn = Math.max(4, ...nodes.map((s) => s.length), ...missing.map((m) => escapeText(m.node).length));
   const wi = Math.max(5, ...ifaces.map((s) => s.length), ...missing.map((m) => escapeText(m.iface).length));
   const total = t.durationNs;
@@ -47,19 +46,19 @@ export function timelineRows(ref: HopRef, width: number): Row[] {
     return {
       kind: 'hop',
       hop: k,
-      text: `${String(k + 1).padStart(2)}  ${nodes[k].padEnd(wn)}  ${ifaces[k].padEnd(wi)}  ${h.role.padEnd(8)} ${time.padStart(10)}${b}${hopChanges(h, k === 0)}`,
+      text: `${String(k + 1).padStart(2)}  ${nodes[k].padEnd(wn)}  ${ifaces[k].padEnd(wi)}  ${h.role.padEnd(8)} ${time.padStart(10)}${b}${h.changes}`,
     };
   });
   for (const m of missing) {
     rows.push({
       kind: 'missing',
-      text: ` ✗  ${escapeText(m.node).padEnd(wn)}  ${escapeText(m.iface).padEnd(wi)}  ${m.role.padEnd(8)} ${'never'.padStart(10)} ${t.verdict.status === 'lost' ? 'captured there, never seen: lost before it' : 'not captured at the time'}`,
+      text: ` ✗  ${escapeText(m.node).padEnd(wn)}  ${escapeText(m.iface).padEnd(wi)}  ${m.role.padEnd(8)} ${'never'.padStart(10)} ${t.status === 'lost' ? 'captured there, never seen: lost before it' : 'not captured at the time'}`,
     });
   }
-  for (const p of t.verdict.skipped) {
+  for (const p of t.skipped) {
     rows.push({ kind: 'skipped', text: ` ?  ${escapeText(p.node).padEnd(wn)}  ${escapeText(p.iface).padEnd(wi)}  ${p.role.padEnd(8)} ${'skipped'.padStart(10)} captured, not seen, although seen after it` });
   }
-  if (t.verdict.status !== 'delivered') rows.push({ kind: 'verdict', text: ` →  ${t.verdict.status}: ${escapeText(t.verdict.reason)}` });
+  if (t.status !== 'delivered') rows.push({ kind: 'verdict', text: ` →  ${t.status}: ${escapeText(t.reason)}` });
   return rows;
 }
 
@@ -82,12 +81,11 @@ export function Timeline({ state, trace, box, note }: TimelineProps) {
   const rows = timelineRows(trace, w);
   const top = Math.max(0, Math.min(cur - Math.floor((h - 1) / 2), rows.length - (h - 1)));
   const shown = rows.slice(top, top + h - 1);
-  const status = verdictText(t);
-  const color = t.verdict.status === 'delivered' ? theme.ok : t.verdict.status === 'lost' ? theme.error : theme.warning;
+  const color = t.status === 'delivered' ? theme.ok : t.status === 'lost' ? theme.error : theme.warning;
   return (
     <Pane width={w} height={box.height}>
-      <Title text={`Timeline  packet ${t.id}: ${packetSummary(t.hops[0].obs)}`} focused={focused} width={w} right={`${t.hops.length} hops`} />
-      <Line text={`  ${escapeText(t.sender)}${t.receiver ? ` → ${escapeText(t.receiver)}` : ''}: ${status}`} width={w} color={color} bold />
+      <Title text={`Timeline  packet ${t.id}: ${t.summary}`} focused={focused} width={w} right={`${t.hops.length} hop${t.hops.length === 1 ? '' : 's'}`} />
+      <Line text={`  ${escapeText(t.sender)}${t.receiver ? ` → ${escapeText(t.receiver)}` : ''}: ${t.verdict}`} width={w} color={color} bold />
       {shown.map((r) => {
         const at = r.hop !== undefined && r.hop === cur;
         const here = r.hop !== undefined && r.hop === trace.hop;
