@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { corpus, fuzz } from './harness.js';
-import { decodeStage } from './stages.js';
+import { analysisStage, decodeStage } from './stages.js';
 import { PUBLIC_DIR } from '../support/public.js';
 import { registerIpProtocol } from '../../src/decoders/registry.js';
 import { decodeUdp } from '../../src/decoders/udp.js';
@@ -18,9 +18,9 @@ const seed = Number(process.env.FUZZ_SEED ?? 20261123);
 const count = Number(process.env.FUZZ_COUNT ?? 20000);
 
 describe('fuzz', () => {
-  it(`${count} mutated captures (seed ${seed}) through the reader and the decoders`, () => {
+  it(`${count} mutated captures (seed ${seed}) through the reader, the decoders, trace and analyze`, () => {
     expect(files.length).toBeGreaterThan(100);
-    const r = fuzz({ seed, count, corpus: files, stages: [decodeStage] });
+    const r = fuzz({ seed, count, corpus: files, stages: [decodeStage, analysisStage()] });
     console.log(`fuzz: ${r.cases} cases, ${r.frames} frames decoded, ${r.fileErrors} files rejected, ${r.failures.length} failures`);
     expect(r.failures).toEqual([]);
     expect(r.cases).toBe(count);

@@ -5,6 +5,11 @@ import type { Packet } from '../../src/decoders/layer.js';
 import { packetDetail, packetLine } from '../../src/cli/packet-text.js';
 import { frameJson } from '../../src/cli/decode.js';
 import type { Stage } from './harness.js';
+import { TraceEngine } from '../../src/analysis/engine.js';
+import { Analyzer } from '../../src/analysis/findings.js';
+import { Ports } from '../../src/analysis/extract.js';
+import { traceJson, traceText } from '../../src/analysis/format.js';
+import type { Trace } from '../../src/analysis/timeline.js';
 
 /** A layer stays inside its frame, and no number is NaN (a read past the captured bytes). */
 export function checkPacket(p: Packet): string | undefined {
@@ -49,3 +54,52 @@ export const decodeStage: Stage = {
     return undefined;
   },
 };
+
+/**
+ * trace and analyze over the case's frames: the correlation engine, every timeline formatted
+ * as text and JSON, and the findings at the end.
+ */
+export function analysisStage(): Stage {
+  let engine: TraceEngine;
+  let analyzer: Analyzer;
+  let seen: Set<number>;
+  let lost: Trace[];
+  let problem: string | undefined;
+  const check = (t: Trace): void => {
+    analyzer.onTrace(t);
+    if (t.verdict.status === 'lost') lost.push(t);
+    const text = traceText(t, { offsets: new Map() }).join('\n');
+    if (CONTROL.test(text)) problem ??= 'trace text holds a control character';
+    JSON.parse(JSON.stringify(traceJson(t, new Map())));
+  };
+  return {
+    name: 'trace+analyze',
+    reset() {
+      seen = new Set();
+      lost = [];
+      problem = undefined;
+      engine = new TraceEngine({
+        windowNs: 1e9,
+        ports: new Ports({ checksums: true }),
+        onTrace: check,
+        onObs: (o, i) => analyzer.onObs(o, i),
+        onArp: (x, i) => analyzer.onArp(x, i),
+      });
+      analyzer = new Analyzer(engine.topo);
+    },
+    frame(f: Frame) {
+      if (!seen.has(f.source.id)) {
+        seen.add(f.source.id);
+        engine.registerSources([f.source]);
+      }
+      engine.push(f);
+      return problem;
+    },
+    end() {
+      engine.finish();
+      const findings = analyzer.finish([], engine.latency.rows(), lost);
+      JSON.parse(JSON.stringify(findings));
+      return problem;
+    },
+  };
+}
