@@ -90,6 +90,15 @@ describe('standard input and pipes', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('reports a full disk on standard output (decode, trace, analyze), exit 1', () => {
+    for (const cmd of ['', 'trace', 'analyze']) {
+      const r = spawnSync('bash', ['-c', `node ${BIN} ${cmd} ${vxlan} > /dev/full`], { encoding: 'utf8' });
+      expect(r.status, cmd).toBe(1);
+      expect(r.stderr).toMatch(/cannot write output: ENOSPC: no space left on device/);
+      expect(r.stderr).not.toMatch(STACK);
+    }
+  });
+
   it('streams 1 GB through --count - in bounded memory', async () => {
     const bytes = readFileSync(vxlan);
     const records = bytes.subarray(24);
