@@ -22,11 +22,6 @@ export function fit(s: string, w: number): string {
   return s + ' '.repeat(w - s.length);
 }
 
-export function cut(s: string, w: number): string {
-  if (w <= 0) return '';
-  return s.length > w ? (w === 1 ? '…' : s.slice(0, w - 1) + '…') : s;
-}
-
 /** Word-wrap `s` to `w` columns; continuation lines get `indent` spaces. */
 export function wrap(s: string, w: number, indent = 4): string[] {
   if (s.length <= w || w < 20) return [s];
