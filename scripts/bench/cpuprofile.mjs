@@ -153,11 +153,14 @@ export function summarise(profile) {
     }
   }
   /** the lines of a function where its self time was spent: [{line, pct of the function's ticks}] */
+  // Lines of code inlined from another file carry that file's line numbers, which mean nothing
+  // here: a line before the function's own first line is one of those, and is left out.
   const hotLines = (key) => {
     const m = lineTicks.get(key);
     if (!m) return [];
+    const start = Number(meta.get(key)?.where.split(':').pop()) || 0;
     const sum = [...m.values()].reduce((a, b) => a + b, 0);
-    return [...m].sort((a, b) => b[1] - a[1]).slice(0, 3)
+    return [...m].filter(([line]) => line >= start).sort((a, b) => b[1] - a[1]).slice(0, 3)
       .map(([line, t]) => ({ line, pct: (100 * t) / sum })).filter((l) => l.pct >= 10);
   };
   const pct = (us) => (totalTime ? (100 * us) / totalTime : 0);

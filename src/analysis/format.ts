@@ -44,7 +44,8 @@ function pad(s: string, w: number): string {
   return padTo(s, w);
 }
 
-function changeText(c: Change): string {
+/** A change in words, as trace prints it (the TUI timeline too). */
+export function changeText(c: Change): string {
   switch (c.type) {
     case 'routed':
       return `routed: ttl ${c.ttl_from}→${c.ttl_to}`;

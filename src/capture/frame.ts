@@ -78,3 +78,19 @@ export function tsDiffNs(aSec: number, aNsec: number, bSec: number, bNsec: numbe
 export function compareTs(a: Frame, b: Frame): number {
   return a.tsSec - b.tsSec || a.tsNsec - b.tsNsec;
 }
+
+/** The one concrete Frame every reader builds (a fixed shape, which V8 keeps fast). */
+export class FrameRecord implements Frame {
+  constructor(
+    readonly source: Source,
+    readonly number: number,
+    readonly tsSec: number,
+    readonly tsNsec: number,
+    readonly caplen: number,
+    readonly len: number,
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+    readonly comments: readonly string[] | undefined = undefined,
+    readonly noTimestamp: boolean = false,
+  ) {}
+}

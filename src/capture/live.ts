@@ -17,7 +17,7 @@
  * falls behind by more than `maxQueueBytes`, new frames are let go and counted per interface.
  */
 import { createRequire } from 'node:module';
-import { LinkType, type Frame, type Source } from './frame.js';
+import { FrameRecord, LinkType, type Frame, type Source } from './frame.js';
 import type { SourceRegistry } from './input.js';
 
 /** The parts of cap's API used here. */
@@ -165,20 +165,6 @@ export interface LiveStats {
   truncated: number;
 }
 
-class LiveFrame implements Frame {
-  readonly noTimestamp = false;
-  constructor(
-    readonly source: Source,
-    readonly number: number,
-    readonly tsSec: number,
-    readonly tsNsec: number,
-    readonly caplen: number,
-    readonly len: number,
-    readonly bytes: Uint8Array,
-    readonly offset: number,
-  ) {}
-}
-
 /** Wall-clock time from a monotonic clock anchored once (the wall clock may step under NTP). */
 export function monotonicEpochClock(): () => [number, number] {
   const nowMs = performance.timeOrigin + performance.now();
@@ -309,7 +295,7 @@ export class LiveCapture implements LiveSession {
       st.frames++;
       st.bytes += nbytes;
       if (truncated) st.truncated++;
-      this.queue.push(new LiveFrame(source, number, sec, ns - (ns % 1000), nbytes, nbytes, bytes, 0));
+      this.queue.push(new FrameRecord(source, number, sec, ns - (ns % 1000), nbytes, nbytes, bytes, 0));
       this.queued += nbytes;
       this.schedule();
     });

@@ -7,7 +7,7 @@
  * length field is checked against what can exist before anything is sized by it.
  */
 import { u16, u32, u64, i64, text } from './bytes.js';
-import type { Frame, Source } from './frame.js';
+import { FrameRecord, type Frame, type Source } from './frame.js';
 
 /** A problem with the capture file itself (not with a packet in it). */
 export interface CaptureProblem {
@@ -67,21 +67,6 @@ const IF_FCSLEN = 13;
 const IF_TSOFFSET = 14;
 const ISB_IFRECV = 4;
 const ISB_IFDROP = 5;
-
-class CapturedFrame implements Frame {
-  constructor(
-    readonly source: Source,
-    readonly number: number,
-    readonly tsSec: number,
-    readonly tsNsec: number,
-    readonly caplen: number,
-    readonly len: number,
-    readonly bytes: Uint8Array,
-    readonly offset: number,
-    readonly comments: readonly string[] | undefined,
-    readonly noTimestamp: boolean,
-  ) {}
-}
 
 interface PcapngInterface {
   source: Source;
@@ -395,7 +380,7 @@ export class CaptureParser {
     const wire = u32(b, o + 12, le);
     this.count++;
     this.frames.push(
-      new CapturedFrame(
+      new FrameRecord(
         this.pcapSource!,
         this.count,
         sec,
@@ -533,7 +518,7 @@ export class CaptureParser {
     this.count++;
     const [sec, nsec] = this.timestamp(b, o + 12, i);
     this.frames.push(
-      new CapturedFrame(
+      new FrameRecord(
         i.source,
         this.count,
         sec,
@@ -561,7 +546,7 @@ export class CaptureParser {
     this.count++;
     // A Simple Packet Block has no timestamp; the frame says so rather than invent one.
     this.frames.push(
-      new CapturedFrame(i.source, this.count, 0, 0, caplen, wire, b.subarray(o + 12, o + 12 + caplen), at, undefined, true),
+      new FrameRecord(i.source, this.count, 0, 0, caplen, wire, b.subarray(o + 12, o + 12 + caplen), at, undefined, true),
     );
   }
 

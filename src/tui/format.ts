@@ -8,9 +8,8 @@ import type { Frame } from '../capture/frame.js';
 import { escapeText } from '../cli/escape.js';
 import { timeOfDay } from '../cli/time.js';
 import type { Layer, Packet } from '../decoders/layer.js';
-import { fmtNs } from '../analysis/format.js';
-import { ipText, macText } from '../analysis/addr.js';
-import type { Change, Hop, Trace } from '../analysis/timeline.js';
+import { changeText, fmtNs } from '../analysis/format.js';
+import type { Hop, Trace } from '../analysis/timeline.js';
 import { byteRange } from './fields.js';
 
 // ---------------------------------------------------------------- widths
@@ -318,35 +317,6 @@ export function hexRows(bytes: Uint8Array, range: readonly [number, number] | un
 
 // ---------------------------------------------------------------- timeline
 
-/** As `trace` words a change (analysis/format.ts keeps its own private; the same text). */
-export function changeText(c: Change): string {
-  switch (c.type) {
-    case 'routed':
-      return `routed: ttl ${c.ttl_from}→${c.ttl_to}`;
-    case 'ttl-increased':
-      return `TTL went up ${c.ttl_from}→${c.ttl_to}?`;
-    case 'mac':
-      return c.dst >= 0 ? `MAC ${macText(c.src) || '?'} > ${macText(c.dst)}` : `MAC from ${macText(c.src)}`;
-    case 'encap': {
-      const o = c.obs;
-      return `encap ${c.tunnel === 'vxlan' ? `VXLAN vni ${o.vni}` : 'UDP'} ${ipText(o.oSrc)}:${o.oSport} > ${ipText(o.oDst)}:${o.oDport}`;
-    }
-    case 'decap':
-      return `decap ${c.tunnel === 'vxlan' ? 'VXLAN' : 'UDP'}`;
-    case 'nat':
-      return `${c.field === 'dst' ? 'DNAT' : 'SNAT'} ${c.from} → ${c.to}`;
-    case 'fragmented':
-      return `fragmented: ${c.from_len} B → ${c.ip_len} B fragments`;
-    case 'segmented':
-      return `segmented into ${c.segments}`;
-    case 'merged':
-      return `merged from ${c.from_segments} segments`;
-    case 'arp':
-      return `waited ${fmtNs(c.wait_ns)} for ARP ${c.target} (answered)`;
-    default:
-      return (c as { type: string }).type;
-  }
-}
 
 /** What happened at a hop, for its row. */
 export function hopChanges(h: Hop, first: boolean): string {

@@ -6,7 +6,7 @@
  * state value always reads the same prefix. Appending a million frames is then O(1) per frame,
  * never a copy of the whole array per batch.
  */
-import type { Frame, Source } from '../capture/frame.js';
+import { FrameRecord, type Frame, type Source } from '../capture/frame.js';
 
 /** A growable column of numbers. */
 class Column<T extends Int32Array | Float64Array | Uint8Array> {
@@ -22,22 +22,6 @@ class Column<T extends Int32Array | Float64Array | Uint8Array> {
     d.set(this.data);
     this.data = d;
   }
-}
-
-/** A frame as the store rebuilds it (the parser's own object is not kept). */
-class StoredFrame implements Frame {
-  constructor(
-    readonly source: Source,
-    readonly number: number,
-    readonly tsSec: number,
-    readonly tsNsec: number,
-    readonly caplen: number,
-    readonly len: number,
-    readonly bytes: Uint8Array,
-    readonly offset: number,
-    readonly noTimestamp: boolean | undefined,
-    readonly comments: readonly string[] | undefined,
-  ) {}
 }
 
 /**
@@ -109,7 +93,7 @@ export class FrameStore {
   /** Frame `i` (0 ≤ i < length), rebuilt from the columns. */
   get(i: number): Frame {
     const cap = this.cap.data[i];
-    return new StoredFrame(
+    return new FrameRecord(
       this.sources[this.src.data[i]],
       this.num.data[i],
       this.sec.data[i],
@@ -118,8 +102,8 @@ export class FrameStore {
       this.wire.data[i],
       new Uint8Array(this.buffers[this.buf.data[i]] as ArrayBuffer, this.off.data[i], cap),
       this.rec.data[i],
-      this.noTs.data[i] ? true : undefined,
       this.comments.get(i),
+      this.noTs.data[i] === 1,
     );
   }
 
