@@ -58,7 +58,8 @@ export function reportInputs(opened: OpenedInputs, stderr: (line: string) => voi
     const p = input.problem();
     if (p) {
       fatal++;
-      stderr(`vxdecode: ${problemLine(p)} (${input.parser.count} frames before it were read)`);
+      const n = input.parser.count;
+      stderr(`vxdecode: ${problemLine(p)}${n === 0 ? '' : n === 1 ? ' (the 1 frame before it was read)' : ` (the ${n} frames before it were read)`}`);
     }
     for (const { source, stats } of input.parser.allInterfaces) {
       if (stats.dropped) {

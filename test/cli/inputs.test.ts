@@ -47,7 +47,7 @@ describe('arguments and files', () => {
     const r = vxdecode([join(PUBLIC_DIR, 'gopacket/le/test901.pcapng')]);
     expect(r.status).toBe(1);
     expect(r.stdout.trim().split('\n').length).toBe(1);
-    expect(r.stderr).toMatch(/test901\.pcapng: byte \d+: unsupported pcapng version 2\.0 .*\(1 frames before it were read\)/);
+    expect(r.stderr).toMatch(/test901\.pcapng: byte \d+: unsupported pcapng version 2\.0 .*\(the 1 frame before it was read\)/);
     expect(r.stderr).not.toMatch(STACK);
   });
 
