@@ -3,14 +3,15 @@
 // and where the time goes by module (vxdecode's own src/ files, Node internals, GC, ...).
 // Locations in dist/*.js are mapped back to src/*.ts through the source maps tsc writes.
 //
-//   node scripts/bench/cpuprofile.mjs FILE.cpuprofile [--top N] [--json]
+//   node scripts/bench/cpuprofile.mjs FILE.cpuprofile [--top N] [--json] [--root DIR]
 //
 // Also imported by scripts/bench/run.mjs (summarise, markdown).
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+// the tree whose dist/ ran (the project, or the bench's snapshot of it): see summarise({root})
+let ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // ------------------------------------------------------------------ source maps (VLQ, no deps)
 const B64 = Object.fromEntries([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].map((c, i) => [c, i]));
@@ -74,6 +75,55 @@ function originalPosition(jsFile, line, col) {
   return null;
 }
 
+// ------------------------------------------------------------------ function extents
+const srcCache = new Map();
+/**
+ * Last line (1-based) of the function that starts at (line, col) (0-based) in a compiled file, by
+ * matching braces (strings, template literals and comments skipped; good enough for tsc output).
+ * null when it cannot tell.
+ */
+function functionEndLine(jsFile, line, col) {
+  let text = srcCache.get(jsFile);
+  if (text === undefined) {
+    try { text = readFileSync(jsFile, 'utf8'); } catch { text = null; }
+    srcCache.set(jsFile, text);
+  }
+  if (!text) return null;
+  let i = 0;
+  for (let l = 0; l < line && i >= 0; l++) i = text.indexOf('\n', i) + 1;
+  if (i < 0) return null;
+  i += col;
+  let depth = 0;
+  let ln = line + 1;
+  const tmpl = []; // brace depth at which each open template literal's ${ started
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') { ln++; continue; }
+    if (c === '/' && text[i + 1] === '/') { i = text.indexOf('\n', i) - 1; if (i < 0) return null; continue; }
+    if (c === '/' && text[i + 1] === '*') { const e = text.indexOf('*/', i + 2); if (e < 0) return null; for (let k = i; k < e; k++) if (text[k] === '\n') ln++; i = e + 1; continue; }
+    if (c === '"' || c === "'" || (c === '`') || (c === '}' && tmpl.length && tmpl[tmpl.length - 1] === depth)) {
+      // a string, or the rest of a template literal after a `${...}`
+      let q = c;
+      if (c === '}') { tmpl.pop(); q = '`'; } else if (c === '`') q = '`';
+      for (i++; i < text.length; i++) {
+        const d = text[i];
+        if (d === '\\') { i++; continue; }
+        if (d === '\n') ln++;
+        if (d === q) break;
+        if (q === '`' && d === '$' && text[i + 1] === '{') { tmpl.push(depth); i++; break; }
+      }
+      continue;
+    }
+    if (c === '{') depth++;
+    else if (c === '}') {
+      depth--;
+      if (depth === 0) return ln;
+      if (depth < 0) return null;
+    }
+  }
+  return null;
+}
+
 // ------------------------------------------------------------------ naming
 function classify(cf) {
   const name = cf.functionName || '(anonymous)';
@@ -85,9 +135,14 @@ function classify(cf) {
   let file = url.startsWith('file://') ? fileURLToPath(url) : url;
   let line = cf.lineNumber + 1;
   let jsFile = null; // compiled file whose line numbers positionTicks use (mapped when shown)
+  let genStart = null, genEnd = null; // the function's extent there (1-based lines)
   if (file.endsWith('.js') && file.startsWith(path.join(ROOT, 'dist') + path.sep)) {
     const o = originalPosition(file, cf.lineNumber, cf.columnNumber);
-    if (o && existsSync(o.file)) { jsFile = file; file = o.file; line = o.line; }
+    if (o && existsSync(o.file)) {
+      jsFile = file; file = o.file; line = o.line;
+      genStart = cf.lineNumber + 1;
+      genEnd = functionEndLine(jsFile, cf.lineNumber, cf.columnNumber);
+    }
   }
   let module;
   if (!file) module = '(native / builtins)';
@@ -98,7 +153,7 @@ function classify(cf) {
     file = rel;
   } else module = file;
   const where = file ? `${file}:${line}` : '';
-  return { key: `${name}@${where}`, fn: name, where, module, file, jsFile };
+  return { key: `${name}@${where}`, fn: name, where, module, file, jsFile, genStart, genEnd };
 }
 
 // ------------------------------------------------------------------ summary
@@ -106,7 +161,8 @@ function classify(cf) {
  * summarise(profile) -> {total_ms, samples, functions: [{fn, where, module, self_ms, self_pct,
  * total_ms, total_pct}], modules: [{module, self_ms, self_pct}]}, sorted by self time.
  */
-export function summarise(profile) {
+export function summarise(profile, { root } = {}) {
+  if (root) ROOT = path.resolve(root);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -145,6 +201,12 @@ export function summarise(profile) {
     if (!m) lineTicks.set(i.key, (m = new Map()));
     for (const { line, ticks } of n.positionTicks) {
       let at = line;
+      // positionTicks of code inlined from another file carry that file's line numbers: only
+      // lines inside the function's own extent are kept (the rest still count in the total)
+      if (i.genEnd != null && (line < i.genStart || line > i.genEnd)) {
+        m.set('elsewhere', (m.get('elsewhere') ?? 0) + ticks);
+        continue;
+      }
       if (i.jsFile) {
         const o = originalPosition(i.jsFile, line - 1, 0);
         if (o) at = o.line;
@@ -153,14 +215,12 @@ export function summarise(profile) {
     }
   }
   /** the lines of a function where its self time was spent: [{line, pct of the function's ticks}] */
-  // Lines of code inlined from another file carry that file's line numbers, which mean nothing
-  // here: a line before the function's own first line is one of those, and is left out.
+  // 'elsewhere': ticks in inlined callees (other functions' code), shown as such
   const hotLines = (key) => {
     const m = lineTicks.get(key);
     if (!m) return [];
-    const start = Number(meta.get(key)?.where.split(':').pop()) || 0;
     const sum = [...m.values()].reduce((a, b) => a + b, 0);
-    return [...m].filter(([line]) => line >= start).sort((a, b) => b[1] - a[1]).slice(0, 3)
+    return [...m].sort((a, b) => b[1] - a[1]).slice(0, 3)
       .map(([line, t]) => ({ line, pct: (100 * t) / sum })).filter((l) => l.pct >= 10);
   };
   const pct = (us) => (totalTime ? (100 * us) / totalTime : 0);
@@ -191,7 +251,7 @@ export function markdown(summary, { top = 15, modulesTop = 10 } = {}) {
   out.push(`${summary.samples} samples, ${fmtMs(summary.total_ms)} ms profiled.`, '');
   out.push('| self ms | self % | total % | function | where | hot lines (share of its self time) |', '|---:|---:|---:|---|---|---|');
   for (const f of summary.functions.slice(0, top)) {
-    const hot = (f.hot_lines ?? []).map((l) => `${l.line} (${l.pct.toFixed(0)} %)`).join(', ');
+    const hot = (f.hot_lines ?? []).map((l) => `${l.line === 'elsewhere' ? 'inlined callees' : l.line} (${l.pct.toFixed(0)} %)`).join(', ');
     out.push(`| ${fmtMs(f.self_ms)} | ${f.self_pct.toFixed(1)} | ${f.total_pct.toFixed(1)} | \`${esc(f.fn)}\` | ${f.where ? `\`${esc(f.where)}\`` : ''} | ${hot} |`);
   }
   out.push('', '| self % | module |', '|---:|---|');
@@ -202,14 +262,16 @@ export function markdown(summary, { top = 15, modulesTop = 10 } = {}) {
 // ------------------------------------------------------------------ CLI
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--top');
+  const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--top' && args[i - 1] !== '--root');
   if (!file) {
-    process.stderr.write('usage: node scripts/bench/cpuprofile.mjs FILE.cpuprofile [--top N] [--json]\n');
+    process.stderr.write('usage: node scripts/bench/cpuprofile.mjs FILE.cpuprofile [--top N] [--json] [--root DIR]\n'
+      + '  --root DIR: the tree whose dist/ and src/ ran (default: this project; the bench keeps a snapshot next to its profiles)\n');
     process.exit(1);
   }
   const ti = args.indexOf('--top');
   const top = ti >= 0 ? Number(args[ti + 1]) : 20;
-  const s = summarise(JSON.parse(readFileSync(file, 'utf8')));
+  const ri = args.indexOf('--root');
+  const s = summarise(JSON.parse(readFileSync(file, 'utf8')), { root: ri >= 0 ? args[ri + 1] : undefined });
   if (args.includes('--json')) process.stdout.write(JSON.stringify({ ...s, functions: s.functions.slice(0, top) }, null, 1) + '\n');
   else process.stdout.write(markdown(s, { top }) + '\n');
 }

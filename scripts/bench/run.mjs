@@ -18,7 +18,7 @@
 // "not available" with the reason; the bench goes on.  See docs/bench.md.
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+  closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
@@ -27,8 +27,11 @@ import { fileURLToPath } from 'node:url';
 import { markdown as profileMarkdown, summarise } from './cpuprofile.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// VXDECODE_BENCH_BIN: measure another entry point (a build elsewhere; the bench's own tests)
-const BIN = process.env.VXDECODE_BENCH_BIN ? path.resolve(process.env.VXDECODE_BENCH_BIN) : path.join(ROOT, 'bin', 'vxdecode.js');
+// VXDECODE_BENCH_BIN: measure another entry point (a build elsewhere; the bench's own tests).
+// Otherwise the bench measures a snapshot of bin/, dist/ and src/ taken after the build (see
+// snapshotBuild), so that a rebuild in the working tree during the run changes nothing.
+let BIN = process.env.VXDECODE_BENCH_BIN ? path.resolve(process.env.VXDECODE_BENCH_BIN) : path.join(ROOT, 'bin', 'vxdecode.js');
+let BUILD_ROOT = ROOT;
 const LAB = path.join(ROOT, 'scripts', 'lab', 'run.sh');
 
 // ------------------------------------------------------------------------------ options
@@ -45,6 +48,8 @@ const HELP = `usage: npm run bench -- [options]      (or: node scripts/bench/run
   --timeout S         give up on one run of a command after S seconds (default 300)
   --budget MIN        reduce the repetitions if the timings would not fit (default 13 minutes)
   --no-profile        skip the --cpu-prof runs (docs/bench.md is left alone)
+  --profile-only      only the --cpu-prof runs and the profile section of docs/bench.md
+                      (bench/results.* are left alone)
   --no-install        do not apt-get install missing tools
   --no-write          print only; do not write bench/results.* or docs/bench.md
   --strict            exit 1 when a target is not met (default: exit 0 whenever the bench ran)
@@ -54,7 +59,7 @@ const HELP = `usage: npm run bench -- [options]      (or: node scripts/bench/run
 function parseArgs(argv) {
   const o = {
     reps: 5, regen: false, corpus: process.env.VXDECODE_BENCH_DIR || path.join(os.tmpdir(), 'vxdecode-bench'),
-    datagrams: 140000, udpSize: 64, udpRate: '5120K', timeout: 300, budget: 13, profile: true, install: true, write: true, strict: false,
+    datagrams: 140000, udpSize: 64, udpRate: '5120K', timeout: 300, budget: 13, profile: true, profileOnly: false, install: true, write: true, strict: false,
   };
   const num = (name, v, min) => {
     const n = Number(v);
@@ -77,6 +82,7 @@ function parseArgs(argv) {
       case '--timeout': o.timeout = num(a, val(), 1); break;
       case '--budget': o.budget = Number(val()); if (!(o.budget > 0)) die('--budget needs minutes > 0'); break;
       case '--no-profile': o.profile = false; break;
+      case '--profile-only': o.profileOnly = true; o.profile = true; break;
       case '--no-install': o.install = false; break;
       case '--no-write': o.write = false; break;
       case '--strict': o.strict = true; break;
@@ -175,6 +181,23 @@ function ensureBuild() {
   }
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) die('dist/cli/main.js missing after the build');
   return result;
+}
+
+/**
+ * Copy bin/, dist/ and src/ (for the source maps) into DIR/build and measure that copy: other
+ * work in the same tree (npm test runs `npm run build`) must not swap the code under a run.
+ */
+function snapshotBuild(dir) {
+  if (process.env.VXDECODE_BENCH_BIN) return;
+  const snap = path.join(dir, 'build');
+  rmSync(snap, { recursive: true, force: true });
+  mkdirSync(snap, { recursive: true });
+  for (const d of ['bin', 'dist', 'src']) cpSync(path.join(ROOT, d), path.join(snap, d), { recursive: true });
+  cpSync(path.join(ROOT, 'package.json'), path.join(snap, 'package.json'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(snap, 'node_modules'), 'dir');
+  BIN = path.join(snap, 'bin', 'vxdecode.js');
+  BUILD_ROOT = snap;
+  log(`measuring a snapshot of the build: ${snap}`);
 }
 
 // ------------------------------------------------------------------------------ 2. corpus
@@ -499,13 +522,13 @@ async function profiles(cmds, corpus, opts) {
     if (!c || c.unavailable) { out.push({ id, title, unavailable: c?.unavailable ?? 'not run' }); continue; }
     const pdir = path.join(dir, id);
     mkdirSync(pdir, { recursive: true });
-    log(`profiling ${title}: node --cpu-prof ${path.relative(ROOT, BIN)} ${args.join(' ')} <all files>`);
+    log(`profiling ${title}: node --cpu-prof ${path.relative(BUILD_ROOT, BIN)} ${args.join(' ')} <all files>`);
     const r = await runOnce([process.execPath, '--cpu-prof', '--cpu-prof-dir', pdir, BIN, ...args, ...corpus.full],
       { timeoutS: opts.timeout * 2, okCodes: c.okCodes ?? [0] });
     const files = existsSync(pdir) ? readdirSync(pdir).filter((f) => f.endsWith('.cpuprofile')) : [];
     if (!r.ok || !files.length) { out.push({ id, title, unavailable: r.reason ?? 'no .cpuprofile written' }); continue; }
     const file = path.join(pdir, files[0]);
-    const s = summarise(JSON.parse(readFileSync(file, 'utf8')));
+    const s = summarise(JSON.parse(readFileSync(file, 'utf8')), { root: BUILD_ROOT });
     out.push({ id, title, file, ms: r.ms, summary: s });
   }
   return out;
@@ -588,7 +611,8 @@ function writeProfileDoc(profs, M, corpus) {
     `Measured ${M.date} on ${M.cpu} (${M.cores} cores), Node ${M.node}, vxdecode ${M.vxdecode}; `
     + `each profile is one run over the whole corpus (${fmtN(corpus.total.frames)} frames), output to /dev/null. `
     + `"self" is time in the function itself, "total" includes what it calls; locations are mapped back to src/ through the source maps. `
-    + 'The .cpuprofile files stay in the corpus cache (`<corpus>/profiles/`) for Chrome DevTools or speedscope.', ''];
+    + 'The .cpuprofile files stay in the corpus cache (`<corpus>/profiles/`) for Chrome DevTools or speedscope, next to the build they profiled '
+    + '(`<corpus>/build/`; `node scripts/bench/cpuprofile.mjs FILE --root <corpus>/build`).', ''];
   for (const p of profs) {
     block.push(`#### ${p.title}`, '');
     if (p.unavailable) { block.push(`not available: ${p.unavailable}`, ''); continue; }
@@ -610,6 +634,7 @@ async function main() {
   ensureTools(opts);
   const build = ensureBuild();
   const corpus = await ensureCorpus(opts);
+  snapshotBuild(path.join(path.dirname(corpus.full[0]), '..'));
   const M = machine();
 
   // warm the page cache so that no command pays for the first read
@@ -626,6 +651,13 @@ async function main() {
     }
   }
 
+  if (opts.profileOnly) {
+    const profs = await profiles(cmds, corpus, opts);
+    if (opts.write) writeProfileDoc(profs, M, corpus);
+    for (const p of profs) process.stdout.write(`\n## ${p.title}\n\n${p.unavailable ? `not available: ${p.unavailable}` : profileMarkdown(p.summary)}\n`);
+    log(`done in ${Math.round(elapsed())} s${opts.write ? ': wrote the profile section of docs/bench.md' : ''}`);
+    return 0;
+  }
   log(`timing ${cmds.filter((c) => !c.unavailable).length} commands x ${opts.reps} repetitions (interleaved)`);
   await timeAll(cmds, opts);
   const T = targets(cmds);
