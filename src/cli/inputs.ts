@@ -2,8 +2,9 @@
  * Shared by every command: turn the file arguments and naming options into open Inputs, and
  * report what went wrong with them on standard error, escaped, one line each.
  */
-import { Input, InterfaceNames, SourceRegistry, UsageError, parseInputArg, sourceLabel } from '../capture/input.js';
+import { Input, SourceRegistry, UsageError, parseInputArg, sourceLabel } from '../capture/input.js';
 import type { CaptureProblem } from '../capture/parser.js';
+import { interfaceNames } from '../analysis/run.js';
 import { escapeText } from './escape.js';
 
 /** yargs drops a lone `-`; main() carries it through as this token, which no one types. */
@@ -28,9 +29,7 @@ export function problemLine(p: CaptureProblem): string {
 
 export function openInputs(o: InputOptions, stderr: (line: string) => void): OpenedInputs {
   if (!o.files.length) throw new UsageError('no capture given: name one or more files, or - for standard input');
-  const names = new InterfaceNames();
-  for (const l of o.ifnames ?? []) names.addList(l);
-  for (const l of o.links ?? []) names.addLinksFile(l);
+  const names = interfaceNames(o);
   const registry = new SourceRegistry();
   const inputs: Input[] = [];
   let failed = 0;

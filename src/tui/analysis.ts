@@ -5,17 +5,16 @@
  * belongs to, the flows, and the findings.
  *
  * The frames are already in memory and in merged timestamp order, so the engine reads them from
- * the store rather than reading the files a second time. Clock correction follows `trace`: for
- * files, `--skew auto` estimates offsets first with the engine's own prescan of the underlays;
- * for a stream, from its first frames (up to 3 s or 100 000 frames).
+ * the store rather than reading the files a second time. The engine is driven as `trace` drives
+ * it (analysis/driver.ts): for files, `--skew auto` estimates offsets first with a prescan of the
+ * underlays; for a stream, from its first frames (sampled from the store, which then goes
+ * through the engine from its start).
  */
-import { LinkType, type Frame, type Source } from '../capture/frame.js';
-import { nameFromPath, parseInputArg } from '../capture/input.js';
-import { TraceEngine } from '../analysis/engine.js';
-import { extract, ENC_NONE, type Ports } from '../analysis/extract.js';
-import { roleFromName, type RoleOverrides } from '../analysis/roles.js';
-import { prescanSkew, type SkewMode } from '../analysis/run.js';
-import { SkewCollector, significant, type SkewEstimate } from '../analysis/skew.js';
+import type { Frame, Source } from '../capture/frame.js';
+import { EngineDriver, type DriverSettings } from '../analysis/driver.js';
+import { interfaceNames, type NamingOptions } from '../analysis/run.js';
+import type { TraceEngine } from '../analysis/engine.js';
+import type { SkewEstimate } from '../analysis/skew.js';
 import type { FlowRow } from '../analysis/stats.js';
 import { Analyzer, type Finding } from '../analysis/findings.js';
 import { packetSummary, type PathPlace, type Trace, type VerdictStatus } from '../analysis/timeline.js';
@@ -23,14 +22,8 @@ import type { Role } from '../analysis/roles.js';
 import { hopChanges, verdictText } from './format.js';
 import type { FrameStore } from './store.js';
 
-export interface AnalysisSettings {
-  readonly files: readonly string[];
-  readonly ifnames?: readonly string[];
-  readonly links?: readonly string[];
-  readonly ports: Ports;
-  readonly roles?: RoleOverrides;
-  readonly windowNs: number;
-  readonly skew: SkewMode;
+/** The TUI traces every frame (its display filter only hides), with the default reorder horizon. */
+export interface AnalysisSettings extends Omit<DriverSettings, 'frameFilter' | 'reorderNs'>, NamingOptions {
   /** A stream (stdin, pipe): cannot be read twice for the skew estimate. */
   readonly stream: boolean;
 }
@@ -148,12 +141,11 @@ export class Analysis {
   offsets: ReadonlyMap<string, number> = new Map();
   findings: FindingView[] = [];
   findingsNote: string | undefined = 'the findings come when every frame has been analysed';
-  analyzed = 0;
+  /** Store frames pushed (while the skew prefix is sampled: not yet through the engine). */
+  private pushed = 0;
   done = false;
   error: string | undefined;
   private flowCache: { at: number; rows: FlowRow[] } | undefined;
-  private registered = 0;
-  private lastArrival = performance.now();
 
   constructor(
     private readonly store: FrameStore,
@@ -191,6 +183,11 @@ export class Analysis {
     return this.frameIndex(h.source, h.frame);
   }
 
+  /** Frames through the engine. */
+  get analyzed(): number {
+    return this.engine ? this.pushed : 0;
+  }
+
   flows(): FlowRow[] {
     if (!this.engine) return [];
     if (!this.flowCache || this.flowCache.at !== this.traces.length) this.flowCache = { at: this.traces.length, rows: this.engine.flows.rows() };
@@ -203,41 +200,41 @@ export class Analysis {
    */
   async run(loaded: () => boolean, more: () => Promise<void>, notify: () => void, stopped: () => boolean): Promise<void> {
     try {
-      const offsets = await this.decideSkew(loaded, more, stopped);
-      if (stopped()) return;
-      this.offsets = offsets;
       const s = this.settings;
-      this.engine = new TraceEngine({
-        windowNs: s.windowNs,
-        ports: s.ports,
-        roles: s.roles,
-        offsets,
-        onTrace: (t) => this.addTrace(t),
-        onObs: (o, i) => this.analyzer?.onObs(o, i),
-        onArp: (x, i) => this.analyzer?.onArp(x, i),
-      });
-      const engine = this.engine;
-      this.analyzer = new Analyzer(engine.topo);
+      const driver = new EngineDriver(
+        { ...s, sources: this.sources, names: () => interfaceNames(s), replay: true },
+        {
+          onTrace: (t) => this.addTrace(t),
+          onObs: (o, i) => this.analyzer?.onObs(o, i),
+          onArp: (x, i) => this.analyzer?.onArp(x, i),
+          onSkew: (skew, offsets) => {
+            this.skew = skew;
+            this.offsets = offsets;
+          },
+          onEngine: (engine) => {
+            this.engine = engine;
+            this.analyzer = new Analyzer(engine.topo);
+            // the skew prefix was only sampled: the engine reads the store from its start
+            this.pushed = 0;
+          },
+        },
+      );
+      await driver.start();
       for (;;) {
         if (stopped()) return;
-        if (this.analyzed < this.store.length) {
-          this.lastArrival = performance.now();
-          this.register();
-          const until = performance.now() + SLICE_MS;
-          let n = 0;
-          while (this.analyzed < this.store.length) {
-            const f = this.store.get(this.analyzed);
-            this.index(f, this.analyzed);
-            engine.push(f);
-            this.analyzed++;
-            if ((++n & 255) === 0 && performance.now() > until) break;
-          }
-          engine.endBatch();
+        if (this.pushed < this.store.length) {
+          driver.push(this.slice());
           notify();
           await yieldToLoop();
           continue;
         }
-        if (loaded()) break;
+        if (loaded()) {
+          if (driver.buffering) {
+            driver.endPrefix();
+            continue;
+          }
+          break;
+        }
         if (!s.stream) {
           await more();
           continue;
@@ -246,13 +243,12 @@ export class Analysis {
         const woke = await Promise.race([more().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 250))]);
         if (!woke) {
           const traced = this.traces.length;
-          engine.idle((performance.now() - this.lastArrival) * 1e6);
+          driver.idle();
           if (this.traces.length !== traced) notify();
-        } else this.lastArrival = performance.now();
+        }
       }
-      this.register();
-      engine.finish();
-      const findings = this.analyzer.finish(this.skew, engine.latency.rows(), this.lost);
+      driver.finish();
+      const findings = this.analyzer!.finish(this.skew, this.engine!.latency.rows(), this.lost);
       this.findings = findings.map((finding) => ({
         finding,
         frames: finding.frames.map((e) => this.frameIndexInFile(e.file, e.frame)).filter((i): i is number => i !== undefined),
@@ -267,17 +263,16 @@ export class Analysis {
     }
   }
 
-  private index(f: Frame, i: number): void {
-    this.indexByFile.set(f.source.file, f.number, i);
-  }
-
-  private register(): void {
-    const all = this.sources();
-    if (all.length > this.registered) {
-      this.engine?.registerSources(all.slice(this.registered));
-      this.registered = all.length;
-      // several interfaces written into one file (dumpcap's pcapng) come out of timestamp order
-      if (multiInterfaceFile(all)) this.engine?.setReorder(1e9);
+  /** The next frames of the store, for at most SLICE_MS of work (the engine's included; sampling the skew prefix is cheap: all that is read). */
+  private *slice(): Generator<Frame> {
+    const until = this.engine ? performance.now() + SLICE_MS : Infinity;
+    let n = 0;
+    while (this.pushed < this.store.length) {
+      const i = this.pushed++;
+      const f = this.store.get(i);
+      this.indexByFile.set(f.source.file, f.number, i);
+      yield f;
+      if ((++n & 255) === 0 && performance.now() > until) return;
     }
   }
 
@@ -288,111 +283,8 @@ export class Analysis {
     this.traces.push(traceView(t));
     for (const h of t.hops) for (const n of h.frames) this.traceByFrame.set(h.obs.source.file, n, k);
   }
-
-  /** Nodes in the order of the inputs (the first input's node is the clock reference), then any other. */
-  private nodeOrder(extra: Iterable<string>): string[] {
-    const nodes: string[] = [];
-    for (const f of this.settings.files) {
-      const spec = parseInputArg(f);
-      const n = spec.node ?? nameFromPath(spec.path).node;
-      if (!nodes.includes(n)) nodes.push(n);
-    }
-    for (const n of extra) if (!nodes.includes(n)) nodes.push(n);
-    for (const src of this.sources()) if (!nodes.includes(src.node)) nodes.push(src.node);
-    return nodes;
-  }
-
-  /** The clock corrections, as `trace` decides them (analysis/run.ts). */
-  private async decideSkew(loaded: () => boolean, more: () => Promise<void>, stopped: () => boolean): Promise<Map<string, number>> {
-    const s = this.settings;
-    const offsets = new Map<string, number>();
-    if (s.skew.mode === 'off') return offsets;
-    if (s.skew.mode === 'given') {
-      const given = s.skew.offsets;
-      const nodes = this.nodeOrder(given.keys());
-      const ref = nodes.find((n) => !given.has(n)) ?? '(reference)';
-      this.skew = nodes.map((n) => {
-        const v = given.get(n) ?? 0;
-        if (v) offsets.set(n, v);
-        return {
-          node: n,
-          reference: ref,
-          offset_ns: v,
-          uncertainty_ns: 0,
-          samples_from_ref: 0,
-          samples_to_ref: 0,
-          min_forward_ns: null,
-          max_backward_ns: null,
-          method: 'given',
-          applied_ns: v,
-        };
-      });
-      return offsets;
-    }
-    let estimates: SkewEstimate[];
-    if (!s.stream) {
-      const pre = await prescanSkew({ files: s.files, ifnames: s.ifnames, links: s.links, ports: s.ports, roles: s.roles, windowNs: s.windowNs, skew: s.skew });
-      estimates = pre.collector.estimate(this.nodeOrder(pre.nodes));
-    } else {
-      // a stream cannot be read twice: estimate from its first frames, as `trace` does (3 s of
-      // capture or of waiting, at most 100 000 frames)
-      const collector = new SkewCollector();
-      const started = performance.now();
-      let i = 0;
-      let base = -1;
-      let first = -1;
-      for (;;) {
-        if (stopped()) return offsets;
-        while (i < this.store.length) {
-          const f = this.store.get(i++);
-          if (base < 0) base = f.tsSec;
-          const t = f.tsSec * 1e9 + f.tsNsec;
-          if (first < 0) first = t;
-          collector.noteNode(f.source.node);
-          skewCandidate(f, s.ports, s.roles, collector, base);
-          if (i >= 100_000 || t - first >= 3e9) break;
-        }
-        const last = i ? this.store.get(i - 1) : undefined;
-        if (i >= 100_000 || collector.enough() || loaded() || (last && last.tsSec * 1e9 + last.tsNsec - first >= 3e9)) break;
-        if (performance.now() - started > 3000) break;
-        await Promise.race([more(), new Promise((r) => setTimeout(r, 250))]);
-      }
-      estimates = collector.estimate(this.nodeOrder([]));
-    }
-    for (const e of estimates) {
-      if (significant(e)) {
-        e.applied_ns = e.offset_ns;
-        offsets.set(e.node, e.offset_ns);
-      }
-    }
-    this.skew = estimates;
-    return offsets;
-  }
-}
-
-/** As analysis/run.ts: tunnelled frames, or frames on an interface that is an underlay by name. */
-function skewCandidate(f: Frame, ports: Ports, roles: RoleOverrides | undefined, collector: SkewCollector, base: number): void {
-  const s = f.source;
-  const r = roles?.get(s.node, s.iface) ?? roleFromName(s.iface);
-  if (r !== undefined && r !== 'underlay') return;
-  const x = extract(f, ports);
-  if (!x || x.kind !== 1) return;
-  if (x.enc === ENC_NONE && r !== 'underlay') return;
-  collector.add(x, (f.tsSec - base) * 1e9 + f.tsNsec);
 }
 
 export function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Does one file hold several interfaces (not an SLL `-i any` capture)? As analysis/run.ts. */
-function multiInterfaceFile(sources: readonly Source[]): boolean {
-  const perFile = new Map<string, number>();
-  for (const s of sources) {
-    if (s.linkType === LinkType.LINUX_SLL2 || s.linkType === LinkType.LINUX_SLL) continue;
-    const n = (perFile.get(s.file) ?? 0) + 1;
-    if (n > 1) return true;
-    perFile.set(s.file, n);
-  }
-  return false;
 }
