@@ -35,8 +35,7 @@ export function openInputs(o: InputOptions, stderr: (line: string) => void): Ope
   let failed = 0;
   let stdin = 0;
   for (const given of o.files) {
-    const arg = given === STDIN_TOKEN ? '-' : given;
-    const spec = parseInputArg(arg);
+    const spec = parseInputArg(given);
     if (spec.path === '-' && ++stdin > 1) throw new UsageError('standard input (-) can be read only once');
     const problem = Input.check(spec);
     if (problem) {

@@ -358,6 +358,12 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
         );
       },
     )
+    // `--links A --links B FILE...`: each occurrence takes one value, the rest are captures
+    .parserConfiguration({ 'greedy-arrays': false })
+    // yargs drops a lone `-`; it was carried through as STDIN_TOKEN and is `-` again from here on
+    .middleware((a) => {
+      if (Array.isArray(a.files)) a.files = a.files.map((f) => (f === STDIN_TOKEN ? '-' : f));
+    })
     .strict()
     .help()
     .alias('h', 'help')

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { PUBLIC_DIR } from '../support/public.js';
 import { spawnSync } from 'node:child_process';
-import { BIN, STACK, vxdecode, vxdecodeStreaming } from '../support/cli.js';
+import { BIN, ROOT, STACK, vxdecode, vxdecodeStreaming } from '../support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vxcli-'));
 const vxlan = join(PUBLIC_DIR, 'tcpdump/vxlan.pcap');
@@ -56,6 +56,24 @@ describe('arguments and files', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Examples:/);
     expect(r.stdout).toMatch(/tcpdump -U -i eth0 -w - \| vxdecode -/);
+  });
+
+  it('a repeated option takes one value each; the rest are captures (--links A --links B FILE...)', () => {
+    const dir = join(ROOT, 'captures', 'vxlan-any');
+    const r = vxdecode(['trace', '--json', '--links', `node1=${dir}/node1.links.txt`, '--links', `node2=${dir}/node2.links.txt`, `${dir}/node1-any.pcap`, `${dir}/node2-any.pcap`]);
+    expect(r.status).toBe(0);
+    const first = JSON.parse(r.stdout.split('\n')[0]);
+    const ifaces = first.hops.map((h: { iface: string }) => h.iface);
+    expect(ifaces).toContain('flannel.1');
+    expect(ifaces).toContain('cni0');
+    expect(ifaces.join(' ')).not.toMatch(/ifindex/);
+  });
+
+  it('standard input is `-` for trace too (no placeholder leaks into names)', () => {
+    const r = vxdecode(['trace', '--json', '-'], readFileSync(join(ROOT, 'captures', 'vxlan-ping', 'node1-eth0.pcap')));
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/\\u0000/);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).summary.packets).toBe(8);
   });
 
   it('labels name the node and interface', () => {
