@@ -348,6 +348,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             window: a.window,
             skew: a.skew,
             role: a.role,
+            reorder: a.reorder,
             analysis: a.analysis,
             iface: (a.interface ?? []).map(String),
             bpf: a.captureFilter,

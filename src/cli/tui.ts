@@ -201,6 +201,7 @@ export async function runTui(a: TuiArgs, stderr: (line: string) => void): Promis
             ports: settings.ports,
             roles: settings.roles,
             windowNs: settings.windowNs,
+            reorderNs: settings.reorderNs,
             // one host captured live has one clock: nothing to estimate
             skew: live && settings.skew.mode === 'auto' ? { mode: 'off' } : settings.skew,
             stream,

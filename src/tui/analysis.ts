@@ -22,8 +22,8 @@ import type { Role } from '../analysis/roles.js';
 import { hopChanges, verdictText } from './format.js';
 import type { FrameStore } from './store.js';
 
-/** The TUI traces every frame (its display filter only hides), with the default reorder horizon. */
-export interface AnalysisSettings extends Omit<DriverSettings, 'frameFilter' | 'reorderNs'>, NamingOptions {
+/** The TUI traces every frame (its display filter only hides frames, it does not choose what is traced). */
+export interface AnalysisSettings extends Omit<DriverSettings, 'frameFilter'>, NamingOptions {
   /** A stream (stdin, pipe): cannot be read twice for the skew estimate. */
   readonly stream: boolean;
 }
