@@ -14,8 +14,9 @@
  * (outgoing/incoming) and it is used when present.
  */
 import { ipText, macText } from './addr.js';
-import { ENC_NONE, type Obs } from './extract.js';
-import { identityKey, sameIdentity } from './identity.js';
+import type { Source } from '../capture/frame.js';
+import { ENC_NONE, PROTO_ICMP, PROTO_TCP, PROTO_UDP, type Obs } from './extract.js';
+import { identityKey } from './identity.js';
 
 export interface SkewEstimate {
   node: string;
@@ -40,10 +41,110 @@ export interface SkewEstimate {
   frames?: { file: string; frame: number; node: string; iface: string }[];
 }
 
-interface Sighting {
-  node: string;
-  o: Obs;
-  raw: number;
+/**
+ * The underlay sightings the collector keeps while they wait for their match, in a ring of
+ * typed-array columns (a prescan of one-way traffic keeps a whole horizon of them: no object per
+ * sighting, and no boxed numbers). Only what the matching needs is kept: the identity fields of
+ * sameIdentity (identity.ts), the tunnel (outer id and source), the direction class label, the
+ * time and the frame. Sightings are numbered in arrival order; those below `head` are expired.
+ */
+class SightingRing {
+  cap = 0;
+  mask = 0;
+  head = 0;
+  tail = 0;
+  /** IP id and protocol; fragment offset; payload hash; L4 identity fields by protocol (0 for a later fragment). */
+  ip = new Int32Array(0);
+  frag = new Int32Array(0);
+  hash = new Int32Array(0);
+  x1 = new Int32Array(0);
+  x2 = new Int32Array(0);
+  x3 = new Int32Array(0);
+  /** Encapsulation and outer IP id; outer source (0 without a tunnel). */
+  enc = new Int32Array(0);
+  oSrc = new Int32Array(0);
+  pktType = new Int32Array(0);
+  /** Index into the collector's sources and labels. */
+  src = new Int32Array(0);
+  label = new Int32Array(0);
+  key = new Int32Array(0);
+  frame = new Float64Array(0);
+  raw = new Float64Array(0);
+  /** The previous sighting with the same key (its number), or -1. */
+  prev = new Float64Array(0);
+
+  constructor() {
+    this.grow();
+  }
+
+  /** Room for one more (at slot tail & mask). */
+  reserve(): void {
+    if (this.tail - this.head >= this.cap) this.grow();
+  }
+
+  private grow(): void {
+    const cap = Math.max(1024, this.cap * 2);
+    const mask = cap - 1;
+    const cols = ['ip', 'frag', 'hash', 'x1', 'x2', 'x3', 'enc', 'oSrc', 'pktType', 'src', 'label', 'key', 'frame', 'raw', 'prev'] as const;
+    for (const c of cols) {
+      const old = this[c];
+      const neu = old instanceof Float64Array ? new Float64Array(cap) : new Int32Array(cap);
+      for (let n = this.head; n < this.tail; n++) neu[n & mask] = old[n & this.mask];
+      (this as unknown as Record<string, Int32Array | Float64Array>)[c] = neu;
+    }
+    this.cap = cap;
+    this.mask = mask;
+  }
+
+  /** Write a sighting at slot `tail & mask` (not yet kept: `tail` moves when it is). */
+  put(o: Obs, raw: number, src: number, label: number, key: number): number {
+    this.reserve();
+    const i = this.tail & this.mask;
+    this.ip[i] = ((o.id & 0xffff) << 8) | (o.proto & 0xff);
+    this.frag[i] = o.frag;
+    this.hash[i] = o.hash | 0;
+    let x1 = 0;
+    let x2 = 0;
+    let x3 = 0;
+    if (o.frag === 0) {
+      if (o.proto === PROTO_TCP) {
+        x1 = o.seq | 0;
+        x2 = o.ack | 0;
+        x3 = o.flags & 0x16;
+      } else if (o.proto === PROTO_UDP) x1 = o.udpLen;
+      else if (o.proto === PROTO_ICMP) {
+        x1 = ((o.icmpType & 0xffff) << 8) | (o.icmpCode & 0xff);
+        x2 = ((o.icmpId & 0xffff) << 16) | (o.icmpSeq & 0xffff);
+      }
+    }
+    this.x1[i] = x1;
+    this.x2[i] = x2;
+    this.x3[i] = x3;
+    this.enc[i] = o.enc !== ENC_NONE ? (o.enc << 17) | (o.oId & 0x1ffff) : ENC_NONE;
+    this.oSrc[i] = o.enc !== ENC_NONE ? o.oSrc | 0 : 0;
+    this.pktType[i] = o.pktType;
+    this.src[i] = src;
+    this.label[i] = label;
+    this.key[i] = key;
+    this.frame[i] = o.frame;
+    this.raw[i] = raw;
+    this.prev[i] = -1;
+    return i;
+  }
+
+  /** Same packet (slots i and j): sameIdentity plus the same tunnel. */
+  same(i: number, j: number): boolean {
+    return (
+      this.ip[i] === this.ip[j] &&
+      this.frag[i] === this.frag[j] &&
+      this.hash[i] === this.hash[j] &&
+      this.x1[i] === this.x1[j] &&
+      this.x2[i] === this.x2[j] &&
+      this.x3[i] === this.x3[j] &&
+      this.enc[i] === this.enc[j] &&
+      this.oSrc[i] === this.oSrc[j]
+    );
+  }
 }
 
 interface LabelStats {
@@ -77,9 +178,17 @@ export interface PairEstimate {
 }
 
 export class SkewCollector {
-  private readonly open = new Map<number, Sighting[]>();
-  private readonly fifo: { key: number; raw: number }[] = [];
-  private fifoHead = 0;
+  /** Identity key (int32) → number of the latest kept sighting with it. */
+  private readonly open = new Map<number, number>();
+  private readonly ring = new SightingRing();
+  /** Sources by index (ring column `src`), and their nodes. */
+  private readonly sources: Source[] = [];
+  private readonly sourceIndex = new Map<Source, number>();
+  /** Direction class labels, interned by address (few distinct values). */
+  private readonly labelIndex = new Map<number, number>();
+  private readonly labelText: string[] = [];
+  /** Kept sightings with the new one's key, oldest first (reused). */
+  private readonly chain: number[] = [];
   readonly pairs = new Map<string, PairStats>();
   samples = 0;
   /** Order in which nodes were first seen (the first is the reference by default). */
@@ -92,66 +201,95 @@ export class SkewCollector {
     if (!this.nodes.includes(node)) this.nodes.push(node);
   }
 
+  /** The direction class of a sighting: its outer source, else its source MAC, else its source IP. */
+  private label(o: Obs): number {
+    // distinct key spaces: IPv4 addresses < 2^32 ≤ tagged values
+    const k = o.enc !== ENC_NONE ? o.oSrc : o.macSrc >= 0 ? 2 ** 32 + o.macSrc : 2 ** 49 + o.src;
+    let l = this.labelIndex.get(k);
+    if (l === undefined) {
+      l = this.labelText.length;
+      this.labelText.push(o.enc !== ENC_NONE ? `ip ${ipText(o.oSrc)}` : o.macSrc >= 0 ? `mac ${macText(o.macSrc)}` : `ip ${ipText(o.src)}`);
+      this.labelIndex.set(k, l);
+    }
+    return l;
+  }
+
+  private sourceOf(s: Source): number {
+    let i = this.sourceIndex.get(s);
+    if (i === undefined) {
+      i = this.sources.length;
+      this.sources.push(s);
+      this.sourceIndex.set(s, i);
+    }
+    return i;
+  }
+
   /** A sighting on an underlay; `raw` is its uncorrected time in ns since the run's base. */
   add(o: Obs, raw: number): void {
     const node = o.source.node;
     this.noteNode(node);
-    const key = (identityKey(o) ^ (o.enc !== ENC_NONE ? Math.imul(o.oId + 1, 0x9e3779b1) ^ o.oSport : 0)) >>> 0;
+    const key = identityKey(o) ^ (o.enc !== ENC_NONE ? Math.imul(o.oId + 1, 0x9e3779b1) ^ o.oSport : 0) | 0;
     this.expire(raw);
-    let list = this.open.get(key);
-    if (!list) {
-      this.open.set(key, (list = []));
-    }
+    const r = this.ring;
+    const me = r.put(o, raw, this.sourceOf(o.source), this.label(o), key);
+    const latest = this.open.get(key);
     let mine = false;
-    for (const s of list) {
-      if (!sameIdentity(s.o, o) || s.o.enc !== o.enc || (o.enc !== ENC_NONE && (s.o.oId !== o.oId || s.o.oSrc !== o.oSrc))) continue;
-      if (s.node === node) {
-        mine = true;
-        continue;
+    if (latest !== undefined) {
+      // the kept ones with this key, oldest first
+      const chain = this.chain;
+      chain.length = 0;
+      for (let n = latest; n >= r.head; n = r.prev[n & r.mask]) chain.push(n);
+      for (let c = chain.length - 1; c >= 0; c--) {
+        const s = chain[c] & r.mask;
+        if (!r.same(s, me)) continue;
+        if (this.sources[r.src[s]].node === node) {
+          mine = true;
+          continue;
+        }
+        this.sample(s, me);
       }
-      this.sample(s, { node, o, raw });
+      if (mine) return;
+      r.prev[me] = latest;
     }
-    if (!mine) {
-      list.push({ node, o, raw });
-      this.fifo.push({ key, raw });
-    }
+    this.open.set(key, r.tail++);
   }
 
   private expire(now: number): void {
-    const f = this.fifo;
-    while (this.fifoHead < f.length && now - f[this.fifoHead].raw > this.horizonNs) {
-      const { key, raw } = f[this.fifoHead++];
-      const l = this.open.get(key);
-      if (l) {
-        const i = l.findIndex((s) => s.raw === raw);
-        if (i >= 0) l.splice(i, 1);
-        if (!l.length) this.open.delete(key);
-      }
-    }
-    if (this.fifoHead > 4096 && this.fifoHead * 2 > f.length) {
-      f.splice(0, this.fifoHead);
-      this.fifoHead = 0;
+    const r = this.ring;
+    while (r.head < r.tail) {
+      const i = r.head & r.mask;
+      if (!(now - r.raw[i] > this.horizonNs)) break;
+      // the whole chain has expired when its latest does (older ones are below head)
+      if (this.open.get(r.key[i]) === r.head) this.open.delete(r.key[i]);
+      r.head++;
     }
   }
 
-  private sample(x: Sighting, y: Sighting): void {
-    const [A, B] = x.node < y.node ? [x, y] : [y, x];
-    const k = `${A.node}\u0000${B.node}`;
+  /** A match between kept slot x and new slot y (on another node). */
+  private sample(x: number, y: number): void {
+    const r = this.ring;
+    const sx = this.sources[r.src[x]];
+    const sy = this.sources[r.src[y]];
+    const [A, B, a, b] = sx.node < sy.node ? [x, y, sx, sy] : [y, x, sy, sx];
+    const k = `${a.node}\u0000${b.node}`;
     let p = this.pairs.get(k);
-    if (!p) this.pairs.set(k, (p = { a: A.node, b: B.node, labels: new Map(), samples: 0, frames: [] }));
-    if (p.frames.length < 8)
-      for (const x of [A, B]) p.frames.push({ file: x.o.source.file, frame: x.o.frame, node: x.node, iface: x.o.source.iface });
-    const o = A.o;
-    const label = o.enc !== ENC_NONE ? `ip ${ipText(o.oSrc)}` : o.macSrc >= 0 ? `mac ${macText(o.macSrc)}` : `ip ${ipText(o.src)}`;
+    if (!p) this.pairs.set(k, (p = { a: a.node, b: b.node, labels: new Map(), samples: 0, frames: [] }));
+    if (p.frames.length < 8) {
+      p.frames.push({ file: a.file, frame: r.frame[A], node: a.node, iface: a.iface });
+      p.frames.push({ file: b.file, frame: r.frame[B], node: b.node, iface: b.iface });
+    }
+    const label = this.labelText[r.label[A]];
     let l = p.labels.get(label);
     if (!l) p.labels.set(label, (l = { text: label, min: Infinity, max: -Infinity, n: 0, dir: 0 }));
-    const v = B.raw - A.raw;
+    const v = r.raw[B] - r.raw[A];
     if (v < l.min) l.min = v;
     if (v > l.max) l.max = v;
     l.n++;
     // `-i any`: 4 = outgoing, 0 = to this host
-    if (A.o.pktType === 4 || B.o.pktType === 0) l.dir++;
-    else if (A.o.pktType === 0 || B.o.pktType === 4) l.dir--;
+    const pa = r.pktType[A];
+    const pb = r.pktType[B];
+    if (pa === 4 || pb === 0) l.dir++;
+    else if (pa === 0 || pb === 4) l.dir--;
     p.samples++;
     this.samples++;
   }

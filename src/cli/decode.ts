@@ -3,7 +3,7 @@
  * or only the totals. Several inputs are merged in timestamp order.
  */
 import { isLiveSpec, mergeInputs } from '../capture/live-merge.js';
-import { formatTs, type Frame } from '../capture/frame.js';
+import { formatTs, type Frame, type Source } from '../capture/frame.js';
 import { sourceLabel } from '../capture/input.js';
 import { dissect, type DecodeOptions } from '../decoders/index.js';
 import type { Packet } from '../decoders/layer.js';
@@ -44,8 +44,29 @@ export function frameJson(p: Packet): Record<string, unknown> {
   return o;
 }
 
+// the escaped label of each source, made once (not per frame); made again if a name changes
+interface Label {
+  node: string;
+  iface: string;
+  text: string;
+}
+const labels = new WeakMap<Source, Label>();
+let last: Label | undefined;
+let lastSource: Source | undefined;
+
+function sourceText(s: Source): string {
+  let l = s === lastSource ? last : labels.get(s);
+  if (l === undefined || l.node !== s.node || l.iface !== s.iface) {
+    l = { node: s.node, iface: s.iface, text: escapeText(sourceLabel(s)) };
+    labels.set(s, l);
+  }
+  lastSource = s;
+  last = l;
+  return l.text;
+}
+
 export function frameText(p: Packet): string {
-  return `${timeOfDay(p.frame)} ${escapeText(sourceLabel(p.frame.source))} ${packetLine(p)}`;
+  return `${timeOfDay(p.frame)} ${sourceText(p.frame.source)} ${packetLine(p)}`;
 }
 
 export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) => void): Promise<number> {
@@ -54,8 +75,9 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
   let frames = 0;
   let shown = 0;
   let bytes = 0;
-  const perSource = new Map<number, number>();
-  const read = new Map<number, number>();
+  // frames per source id (arrays: no Map update per frame)
+  const perSource: number[] = [];
+  const read: number[] = [];
   // --write: created now, so that a path that cannot be written fails before reading
   const file = a.write ? PcapngFile.open(a.write, { inputs: opened.inputs.map((i) => i.spec.path) }) : undefined;
   // live pipes: merged without waiting on a quiet one, each batch printed as it comes; Ctrl-C ends cleanly
@@ -66,10 +88,11 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
     for await (const batch of stream) {
       for (const f of batch) {
         frames++;
-        read.set(f.source.id, (read.get(f.source.id) ?? 0) + 1);
-            if (!a.filter) bytes += f.caplen;
+        const sid = f.source.id;
+        read[sid] = (read[sid] ?? 0) + 1;
+        if (!a.filter) bytes += f.caplen;
         if (a.count && !a.filter) {
-          perSource.set(f.source.id, (perSource.get(f.source.id) ?? 0) + 1);
+          perSource[sid] = (perSource[sid] ?? 0) + 1;
           file?.frame(f);
           continue;
         }
@@ -79,7 +102,7 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
         shown++;
         bytes += f.caplen;
         if (a.count) {
-          perSource.set(f.source.id, (perSource.get(f.source.id) ?? 0) + 1);
+          perSource[sid] = (perSource[sid] ?? 0) + 1;
           continue;
         }
         if (a.json) out.line(JSON.stringify(frameJson(p)));
@@ -102,7 +125,7 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
     intr.dispose();
   }
   if (intr.interrupted) {
-    const rows = opened.registry.sources.filter((s) => read.has(s.id)).map((s) => ({ label: sourceLabel(s), frames: read.get(s.id)! }));
+    const rows = opened.registry.sources.filter((s) => read[s.id] !== undefined).map((s) => ({ label: sourceLabel(s), frames: read[s.id] }));
     for (const l of summaryLines(`interrupted (${intr.received}); read`, rows)) stderr(l);
   }
   let status = 0;
@@ -131,13 +154,13 @@ function writeCount(
   a: DecodeArgs,
   out: Output,
   sources: readonly { id: number; node: string; iface: string; file: string; linkType: number }[],
-  perSource: Map<number, number>,
+  perSource: readonly (number | undefined)[],
   frames: number,
   bytes: number,
 ): void {
   const rows = sources
-    .filter((s) => perSource.has(s.id))
-    .map((s) => ({ file: s.file, node: s.node, iface: s.iface, link_type: s.linkType, frames: perSource.get(s.id)! }));
+    .filter((s) => perSource[s.id] !== undefined)
+    .map((s) => ({ file: s.file, node: s.node, iface: s.iface, link_type: s.linkType, frames: perSource[s.id]! }));
   if (a.json) {
     out.line(JSON.stringify({ frames, bytes, sources: rows }));
     return;

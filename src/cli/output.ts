@@ -23,7 +23,7 @@ export class Output {
   }
 
   line(s: string): void {
-    this.parts.push(s, '\n');
+    this.parts.push(s);
     this.size += s.length + 1;
   }
 
@@ -38,7 +38,8 @@ export class Output {
       this.size = 0;
       return;
     }
-    const text = this.parts.join('');
+    // every part is a line: one join, no separate newline strings
+    const text = `${this.parts.join('\n')}\n`;
     this.parts = [];
     this.size = 0;
     if (!this.stream.write(text)) {

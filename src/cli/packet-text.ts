@@ -84,7 +84,11 @@ const ICMP6_NAMES: ReadonlyMap<number, string> = new Map([
 /** One line: link, network and transport of each packet, ` | ` between a tunnel and its payload. */
 export function packetLine(packet: Packet): string {
   const levels = encapsulationLevels(packet.layers);
-  let s = levels.map(levelText).filter((t) => t !== '').join(' | ');
+  let s = '';
+  for (let i = 0; i < levels.length; i++) {
+    const t = levelText(levels[i]);
+    if (t !== '') s = s === '' ? t : `${s} | ${t}`;
+  }
   const e = packet.error;
   if (e) s += `${s ? ' ' : ''}[${e.kind} ${e.layer} at ${e.offset}: ${e.message}]`;
   return s;
@@ -92,34 +96,41 @@ export function packetLine(packet: Packet): string {
 
 /** One packet of the stack: its link part, then its network part. */
 function levelText(layers: Layer[]): string {
-  const parts: string[] = [];
+  // the parts joined by ', ' as they come (no array per level)
+  let parts = '';
+  let n = 0;
   let i = 0;
   /** The EtherType the link part announced, for a payload left raw. */
   let etherType: number | undefined;
   for (; i < layers.length; i++) {
     const l = layers[i];
     if (isLayer(l, 'eth')) {
-      parts.push(`${l.src} > ${l.dst}`);
-      if (l.length !== undefined) parts.push(`802.3 length ${l.length}`);
+      parts = join(parts, n++, `${l.src} > ${l.dst}`);
+      if (l.length !== undefined) parts = join(parts, n++, `802.3 length ${l.length}`);
       etherType = l.ethertype;
     } else if (isLayer(l, 'vlan')) {
-      parts.push(`vlan ${l.vid}${l.pcp ? ` p ${l.pcp}` : ''}${l.dei ? ' dei' : ''}`);
+      parts = join(parts, n++, `vlan ${l.vid}${l.pcp ? ` p ${l.pcp}` : ''}${l.dei ? ' dei' : ''}`);
       etherType = l.ethertype;
     } else if (isLayer(l, 'sll') || isLayer(l, 'sll2')) {
       const where = isLayer(l, 'sll2') ? `ifindex ${l.ifindex} ` : '';
-      parts.push(`${where}${packetType(l.packet_type)}${l.address_length ? ` ${l.address}` : ''}`);
+      parts = join(parts, n++, `${where}${packetType(l.packet_type)}${l.address_length ? ` ${l.address}` : ''}`);
       etherType = l.protocol >= MIN_ETHERTYPE ? l.protocol : undefined;
     } else if (isLayer(l, 'null')) {
-      parts.push(`AF ${l.family}`);
+      parts = join(parts, n++, `AF ${l.family}`);
       etherType = undefined;
     } else if (isLayer(l, 'llc')) {
-      parts.push(l.pid !== undefined ? `llc snap${l.oui ? ` oui ${hex(l.oui, 6)}` : ''}` : `llc dsap ${hex(l.dsap, 2)} ssap ${hex(l.ssap, 2)}`);
+      parts = join(parts, n++, l.pid !== undefined ? `llc snap${l.oui ? ` oui ${hex(l.oui, 6)}` : ''}` : `llc dsap ${hex(l.dsap, 2)} ssap ${hex(l.ssap, 2)}`);
       etherType = l.oui === 0 ? l.pid : undefined;
     } else break;
   }
   const net = networkText(layers, i, etherType);
-  if (net) parts.push(net);
-  return parts.join(', ');
+  if (net) parts = join(parts, n++, net);
+  return parts;
+}
+
+/** `s, t` (t alone when it is the first part). */
+function join(s: string, n: number, t: string): string {
+  return n === 0 ? t : `${s}, ${t}`;
 }
 
 function networkText(layers: Layer[], i: number, etherType: number | undefined): string {

@@ -64,6 +64,14 @@ export function ipv6Text(b: Uint8Array, o: number): string {
 /** Ones-complement sum of the 16-bit words of b[from, to), added to `acc`; not folded. */
 export function sum16(b: Uint8Array, from: number, to: number, acc: number): number {
   let i = from;
+  // eight bytes a turn: the high bytes and the low bytes summed apart (fewer shifts and loop tests)
+  let hi = 0;
+  let lo = 0;
+  for (; i + 7 < to; i += 8) {
+    hi += b[i] + b[i + 2] + b[i + 4] + b[i + 6];
+    lo += b[i + 1] + b[i + 3] + b[i + 5] + b[i + 7];
+  }
+  acc += hi * 256 + lo;
   for (; i + 1 < to; i += 2) acc += (b[i] << 8) | b[i + 1];
   if (i < to) acc += b[i] << 8;
   return acc;
