@@ -12,8 +12,11 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CAPTURES, ROOT } from './helpers.js';
 
-const SOCKET = `vxdecode-e2e-${process.pid}`;
-/** The tmux session of the running test (one per test: a failed one leaves nothing behind). */
+/**
+ * One tmux server (socket) and session per test: a server whose last session was just killed is
+ * still exiting, and a new session on the same socket can die with it.
+ */
+let SOCKET = '';
 let SESSION = '';
 
 function tmux(...args: string[]): string {
@@ -82,6 +85,7 @@ describe('vxdecode tui in a terminal (tmux)', () => {
   let n = 0;
   beforeEach(() => {
     SESSION = `t${++n}`;
+    SOCKET = `vxdecode-e2e-${process.pid}-${n}`;
     tmux(
       'new-session', '-d', '-s', SESSION, '-x', '160', '-y', '50',
       // a plain shell; CI=false: Ink draws only the final frame when it thinks it runs in CI
@@ -91,18 +95,13 @@ describe('vxdecode tui in a terminal (tmux)', () => {
 
   afterEach(() => {
     try {
-      tmux('kill-session', '-t', SESSION);
+      tmux('kill-server');
     } catch {
       // already gone
     }
   });
 
   afterAll(() => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // already gone
-    }
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
