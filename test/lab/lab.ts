@@ -1,7 +1,7 @@
 // Helpers for the lab tests: run scripts/lab/run.sh into a fresh temporary folder, read
 // topology.json, and read captures with tshark (one tshark run per file, cached) so that many
-// assertions can share one lab run.  The lead adds vxdecode-based checks next to these: every
-// scenario exposes `lab.dir` (the capture folder) and `lab.topo` (its topology.json).
+// assertions can share one lab run.  Every scenario exposes `lab.dir` (the capture folder) and
+// `lab.topo` (its topology.json); vxdecode.test.ts checks vxdecode's reading against them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
