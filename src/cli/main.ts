@@ -94,6 +94,34 @@ function analysisOptions<T>(y: Argv<T>) {
     });
 }
 
+/** What trace and analyze take from their shared options. */
+function analysisArgs(a: {
+  files?: unknown;
+  ifnames?: string[];
+  links?: string[];
+  json?: boolean;
+  vxlanPort?: number[];
+  heuristics?: boolean;
+  filter?: string;
+  window?: string;
+  skew?: string;
+  role?: string[];
+  reorder?: string;
+}) {
+  return {
+    files: a.files as string[],
+    ifnames: a.ifnames,
+    links: a.links,
+    json: a.json,
+    decode: decodeOptions(a),
+    filter: displayFilter(a.filter),
+    window: a.window,
+    skew: a.skew,
+    role: a.role,
+    reorder: a.reorder,
+  };
+}
+
 /** `--write FILE.pcapng` (decode, trace, live; src/cli/write.ts). */
 function writeOption<T>(y: Argv<T>) {
   return y.option('write', {
@@ -170,16 +198,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
         const { runTrace } = await import('./trace.js');
         status = await runTrace(
           {
-            files: a.files as string[],
-            ifnames: a.ifnames,
-            links: a.links,
-            json: a.json,
-            decode: decodeOptions(a),
-            filter: displayFilter(a.filter),
-            window: a.window,
-            skew: a.skew,
-            role: a.role,
-            reorder: a.reorder,
+            ...analysisArgs(a),
             flow: a.flow,
             packet: a.packet,
             verdict: a.verdict,
@@ -208,16 +227,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
         const { runAnalyze } = await import('./analyze.js');
         status = await runAnalyze(
           {
-            files: a.files as string[],
-            ifnames: a.ifnames,
-            links: a.links,
-            json: a.json,
-            decode: decodeOptions(a),
-            filter: displayFilter(a.filter),
-            window: a.window,
-            skew: a.skew,
-            role: a.role,
-            reorder: a.reorder,
+            ...analysisArgs(a),
             minSeverity: a.minSeverity,
           },
           out,
