@@ -11,7 +11,7 @@ import { merged } from '../capture/read.js';
 import { TraceEngine, type EngineOptions } from './engine.js';
 import { extract, ENC_NONE, type Ports } from './extract.js';
 import { roleFromName, type RoleOverrides } from './roles.js';
-import { SkewCollector, significant, type SkewEstimate } from './skew.js';
+import { SkewCollector, notEstimated, significant, type SkewEstimate } from './skew.js';
 
 export type SkewMode = { mode: 'off' } | { mode: 'auto' } | { mode: 'given'; offsets: Map<string, number> };
 
@@ -215,18 +215,7 @@ export class EngineDriver {
     const skew = this.skew;
     for (const n of engine.topo.nodeNames()) {
       if (!skew.some((e) => e.node === n) && skew.length) {
-        skew.push({
-          node: n,
-          reference: skew[0].reference,
-          offset_ns: 0,
-          uncertainty_ns: null,
-          samples_from_ref: 0,
-          samples_to_ref: 0,
-          min_forward_ns: null,
-          max_backward_ns: null,
-          method: 'none',
-          applied_ns: 0,
-        });
+        skew.push(notEstimated(n, skew[0].reference));
       }
     }
   }

@@ -177,6 +177,22 @@ export interface PairEstimate {
   frames?: { file: string; frame: number; node: string; iface: string }[];
 }
 
+/** The row of a node whose clock could not be compared with the reference. */
+export function notEstimated(node: string, reference: string): SkewEstimate {
+  return {
+    node,
+    reference,
+    offset_ns: 0,
+    uncertainty_ns: null,
+    samples_from_ref: 0,
+    samples_to_ref: 0,
+    min_forward_ns: null,
+    max_backward_ns: null,
+    method: 'none',
+    applied_ns: 0,
+  };
+}
+
 export class SkewCollector {
   /** Identity key (int32) → number of the latest kept sighting with it. */
   private readonly open = new Map<number, number>();
@@ -431,18 +447,7 @@ export function chain(ref: string, nodes: readonly string[], pairs: readonly Pai
   const out: SkewEstimate[] = [];
   for (const n of nodes) {
     out.push(
-      est.get(n) ?? {
-        node: n,
-        reference: ref,
-        offset_ns: 0,
-        uncertainty_ns: null,
-        samples_from_ref: 0,
-        samples_to_ref: 0,
-        min_forward_ns: null,
-        max_backward_ns: null,
-        method: 'none',
-        applied_ns: 0,
-      },
+      est.get(n) ?? notEstimated(n, ref),
     );
   }
   return out;

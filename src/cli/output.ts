@@ -4,6 +4,21 @@
  */
 import type { Writable } from 'node:stream';
 
+/** Resolves when a full stream can take more (drain), or never will (error, close). */
+export function writable(stream: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('error', done);
+    stream.once('close', done);
+  });
+}
+
 export class Output {
   private parts: string[] = [];
   private size = 0;
@@ -43,17 +58,7 @@ export class Output {
     this.parts = [];
     this.size = 0;
     if (!this.stream.write(text)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.stream.off('drain', done);
-          this.stream.off('error', done);
-          this.stream.off('close', done);
-          resolve();
-        };
-        this.stream.once('drain', done);
-        this.stream.once('error', done);
-        this.stream.once('close', done);
-      });
+      await writable(this.stream);
     }
   }
 

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { PcapngWriter, type WriterInterface } from '../capture/pcapng-writer.js';
 import { parseInputArg, sourceLabel, UsageError } from '../capture/input.js';
 import { STDIN_TOKEN } from './inputs.js';
+import { writable } from './output.js';
 import type { Frame, Source } from '../capture/frame.js';
 import type { Trace } from '../analysis/timeline.js';
 import { packetSummary } from '../analysis/timeline.js';
@@ -200,17 +201,7 @@ export class PcapngFile {
   /** Flush and wait until the file has taken it (back-pressure: disks can be slow). */
   async drain(): Promise<void> {
     if (this.flush() || this.failure) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.stream.off('drain', done);
-        this.stream.off('error', done);
-        this.stream.off('close', done);
-        resolve();
-      };
-      this.stream.once('drain', done);
-      this.stream.once('error', done);
-      this.stream.once('close', done);
-    });
+    await writable(this.stream);
   }
 
   /** Flush, close, and return the first error (full disk, I/O error), if any. */
