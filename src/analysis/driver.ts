@@ -86,7 +86,7 @@ export async function prescanSkew(o: DriverSettings, names: InterfaceNames): Pro
   }
   const sampler = new SkewSampler(o.ports, o.roles);
   let frames = 0;
-  const stream = merged(inputs);
+  const stream = merged(inputs.map((input) => ({ batches: () => underlayBatches(input, o.roles) })));
   try {
     for await (const batch of stream) {
       for (const f of batch) sampler.add(f);
@@ -99,6 +99,22 @@ export async function prescanSkew(o: DriverSettings, names: InterfaceNames): Pro
   const nodes: string[] = [];
   for (const s of registry.sources) if (!nodes.includes(s.node)) nodes.push(s.node);
   return { collector: sampler.collector, nodes };
+}
+
+/**
+ * An input's batches for the prescan, which samples only underlays: a classic pcap holds one
+ * interface, so once its name (or --role) says it is a pod, veth, bridge or VTEP it is not read
+ * further. (A pcapng may hold several interfaces, an SLL2 capture all of a node's: read whole.)
+ */
+async function* underlayBatches(input: Input, roles: RoleOverrides | undefined): AsyncGenerator<Frame[]> {
+  for await (const batch of input.batches()) {
+    const s = batch[0].source;
+    if (input.parser.format === 'pcap' && s.linkType !== LinkType.LINUX_SLL2 && s.linkType !== LinkType.LINUX_SLL) {
+      const r = roles?.get(s.node, s.iface) ?? roleFromName(s.iface);
+      if (r !== undefined && r !== 'underlay') return;
+    }
+    yield batch;
+  }
 }
 
 /** Does some file hold several interfaces (a pcapng from dumpcap; not `-i any`, which is in order)? */

@@ -161,6 +161,8 @@ interface PairStats {
   b: string;
   labels: Map<string, LabelStats>;
   samples: number;
+  /** `samples` when a class's min or max last moved (the estimate's inputs). */
+  moved: number;
   frames: { file: string; frame: number; node: string; iface: string }[];
 }
 
@@ -192,6 +194,9 @@ export function notEstimated(node: string, reference: string): SkewEstimate {
     applied_ns: 0,
   };
 }
+
+/** Samples over which a pair's bounds must stay put before a prescan stops on them. */
+const STEADY = 10_000;
 
 export class SkewCollector {
   /** Identity key (int32) → number of the latest kept sighting with it. */
@@ -289,7 +294,7 @@ export class SkewCollector {
     const [A, B, a, b] = sx.node < sy.node ? [x, y, sx, sy] : [y, x, sy, sx];
     const k = `${a.node}\u0000${b.node}`;
     let p = this.pairs.get(k);
-    if (!p) this.pairs.set(k, (p = { a: a.node, b: b.node, labels: new Map(), samples: 0, frames: [] }));
+    if (!p) this.pairs.set(k, (p = { a: a.node, b: b.node, labels: new Map(), samples: 0, moved: 0, frames: [] }));
     if (p.frames.length < 8) {
       p.frames.push({ file: a.file, frame: r.frame[A], node: a.node, iface: a.iface });
       p.frames.push({ file: b.file, frame: r.frame[B], node: b.node, iface: b.iface });
@@ -298,8 +303,14 @@ export class SkewCollector {
     let l = p.labels.get(label);
     if (!l) p.labels.set(label, (l = { text: label, min: Infinity, max: -Infinity, n: 0, dir: 0 }));
     const v = r.raw[B] - r.raw[A];
-    if (v < l.min) l.min = v;
-    if (v > l.max) l.max = v;
+    if (v < l.min) {
+      l.min = v;
+      p.moved = p.samples;
+    }
+    if (v > l.max) {
+      l.max = v;
+      p.moved = p.samples;
+    }
     l.n++;
     // `-i any`: 4 = outgoing, 0 = to this host
     const pa = r.pktType[A];
@@ -310,10 +321,15 @@ export class SkewCollector {
     this.samples++;
   }
 
-  /** Enough to stop a prescan early: every pair has many samples in two direction classes. */
+  /**
+   * Enough to stop a prescan early: every pair has many samples in two direction classes, or
+   * (one-way traffic, where a second class may never come) its bounds have not moved over the
+   * last STEADY samples.
+   */
   enough(): boolean {
     if (!this.pairs.size) return false;
     for (const p of this.pairs.values()) {
+      if (p.samples >= 2 * STEADY && p.samples - p.moved >= STEADY) continue;
       const big = [...p.labels.values()].filter((l) => l.n >= 200).length;
       if (big < 2) return false;
     }

@@ -34,7 +34,7 @@ export async function* sequential(inputs: Input[]): AsyncGenerator<Frame[]> {
  * memory is bounded by one batch per input whatever the file sizes. Frames with equal
  * timestamps keep input order (stable), which later stages rely on to break ties by role.
  */
-export async function* merged(inputs: Input[]): AsyncGenerator<Frame[]> {
+export async function* merged(inputs: readonly Pick<Input, 'batches'>[]): AsyncGenerator<Frame[]> {
   if (inputs.length === 1) {
     yield* inputs[0].batches();
     return;
