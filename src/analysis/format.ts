@@ -4,6 +4,7 @@
  */
 import { formatTs } from '../capture/frame.js';
 import { escapeText } from '../cli/escape.js';
+import { TextBuffer } from '../cli/text-buffer.js';
 import { endpointText, ipText, macText } from './addr.js';
 import { ENC_NONE, ENC_VXLAN, type Obs } from './extract.js';
 import type { SkewEstimate } from './skew.js';
@@ -93,6 +94,120 @@ function padTo(s: string, w: number): string {
 
 /** The lines of one trace. */
 export function traceText(t: Trace, ctx: TextContext): string[] {
+  const tb = new TextBuffer(4096);
+  writeTrace(t, ctx, tb);
+  const lines = tb.text().split('\n');
+  lines.pop();
+  return lines;
+}
+
+/** What a hop line starts with (names and role, padded), as bytes, per interface and widths. */
+interface HopPrefix {
+  wn: number;
+  wi: number;
+  role: string;
+  bytes: Buffer;
+}
+const prefixCache = new WeakMap<object, HopPrefix>();
+
+function hopPrefix(h: Hop, wn: number, wi: number): Buffer {
+  let p = prefixCache.get(h.iface);
+  if (!p || p.wn !== wn || p.wi !== wi || p.role !== h.role) {
+    const n = names(h);
+    const bytes = Buffer.from(`  ${padTo(n.node, wn)}  ${padTo(n.iface, wi)}  ${padTo(h.role, 8)}  `);
+    prefixCache.set(h.iface, (p = { wn, wi, role: h.role, bytes }));
+  }
+  return p.bytes;
+}
+
+const SP = 32;
+
+/** `n` spaces (at most 64, as padTo). */
+function spaces(tb: TextBuffer, n: number): void {
+  if (n > 64) n = 64;
+  const b = tb.buf;
+  let p = tb.pos;
+  for (let i = 0; i < n; i++) b[p++] = SP;
+  tb.pos = p;
+}
+
+/** A non-negative integer's digits; returns how many. */
+function digits(tb: TextBuffer, n: number): number {
+  const b = tb.buf;
+  const start = tb.pos;
+  if (n < 10) {
+    b[tb.pos++] = 48 + n;
+    return 1;
+  }
+  let len = 0;
+  for (let x = n; x >= 1; x = Math.floor(x / 10)) len++;
+  let p = start + len;
+  for (let x = n; p > start; x = Math.floor(x / 10)) b[--p] = 48 + (x % 10);
+  tb.pos = start + len;
+  return len;
+}
+
+/** x / scale with the fraction digits of scale (100 → 2, 10 → 1), as dec() in fmtNs. */
+function decimal(tb: TextBuffer, x: number, scale: number): number {
+  const i = Math.floor(x / scale);
+  const f = x - i * scale;
+  let n = digits(tb, i);
+  tb.buf[tb.pos++] = 46;
+  if (scale === 100 && f < 10) {
+    tb.buf[tb.pos++] = 48;
+    n++;
+  }
+  return n + 1 + digits(tb, f);
+}
+
+/** fmtNs(ns) written in place (room for 32 bytes reserved by the caller); returns its length in characters. */
+export function putNs(tb: TextBuffer, ns: number): number {
+  const a = ns < 0 ? -ns : ns;
+  const b = tb.buf;
+  let n = 0;
+  if (!(a < 999950000)) {
+    const s = fmtNs(ns);
+    tb.str(s);
+    return s.length;
+  }
+  if (ns < 0) {
+    b[tb.pos++] = 45;
+    n = 1;
+  }
+  let unit: number;
+  if (a < 1000) {
+    n += digits(tb, Math.round(a));
+    unit = 0;
+  } else if (a < 9995) {
+    n += decimal(tb, Math.round(a / 10), 100);
+    unit = 1;
+  } else if (a < 999950) {
+    n += decimal(tb, Math.round(a / 100), 10);
+    unit = 1;
+  } else if (a < 9995000) {
+    n += decimal(tb, Math.round(a / 1e4), 100);
+    unit = 2;
+  } else {
+    n += decimal(tb, Math.round(a / 1e5), 10);
+    unit = 2;
+  }
+  b[tb.pos++] = SP;
+  if (unit === 0) {
+    b[tb.pos++] = 110; // n
+  } else if (unit === 1) {
+    b[tb.pos++] = 0xc2; // µ
+    b[tb.pos++] = 0xb5;
+  } else b[tb.pos++] = 109; // m
+  b[tb.pos++] = 115; // s
+  return n + 3;
+}
+
+/**
+ * One trace as text, written into `tb`: a line per hop whose fixed part (names, role) is
+ * copied as bytes and whose times are written as digits (this runs for every hop of every
+ * packet of `vxdecode trace`).
+ */
+export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
   const first = t.hops[0].obs;
   const v = t.verdict;
   const status =
@@ -101,7 +216,7 @@ export function traceText(t: Trace, ctx: TextContext): string[] {
       : v.status === 'lost'
         ? `LOST after ${esc(v.after!.iface.node)} ${esc(v.after!.iface.name)}`
         : `incomplete`;
-  const lines = [`packet ${t.id}  ${packetSummary(first)}  ${status}`];
+  tb.line(`packet ${t.id}  ${packetSummary(first)}  ${status}`);
   const hops = t.hops;
   let wn = 0;
   let wi = 0;
@@ -113,7 +228,6 @@ export function traceText(t: Trace, ctx: TextContext): string[] {
   for (let k = 0; k < hops.length; k++) {
     const h = hops[k];
     const o = h.obs;
-    const n = names(h);
     let parts = '';
     if (k === 0) {
       if (o.macSrc >= 0 && o.macDst >= 0) parts = `${macText(o.macSrc)} > ${macText(o.macDst)}; `;
@@ -126,18 +240,53 @@ export function traceText(t: Trace, ctx: TextContext): string[] {
     if (h.more && !ch.some((c) => c.type === 'segmented')) parts = `${parts ? parts + '; ' : ''}${h.count} segments`;
     if (ctx.offsets.size && (k === 0 || hops[k - 1].iface.node !== h.iface.node)) {
       const off = ctx.offsets.get(h.iface.node);
-      if (off) parts += ` [${n.node} clock corrected by ${fmtOffset(-off)}]`;
+      if (off) parts += ` [${names(h).node} clock corrected by ${fmtOffset(-off)}]`;
     }
-    const time = k === 0 ? '+0' : `+${fmtNs(h.sinceFirstNs)}`;
-    const delta = k === 0 ? '' : `(${h.deltaNs >= 0 ? '+' : ''}${fmtNs(h.deltaNs)})`;
-    const line = `  ${padTo(n.node, wn)}  ${padTo(n.iface, wi)}  ${padTo(h.role, 8)}  ${padTo(time, 11)} ${padTo(delta, 12)} ${parts}`;
-    lines.push(parts ? line : line.trimEnd());
+    const prefix = hopPrefix(h, wn, wi);
+    tb.reserve(prefix.length + 2 * 64 + 2);
+    tb.pos += prefix.copy(tb.buf, tb.pos);
+    const b = tb.buf;
+    // time since the first hop, padded to 11; the step from the previous hop, padded to 12
+    let w: number;
+    if (k === 0) {
+      b[tb.pos++] = 43;
+      b[tb.pos++] = 48;
+      w = 2;
+    } else {
+      b[tb.pos++] = 43;
+      w = 1 + putNs(tb, h.sinceFirstNs);
+    }
+    if (k === 0 && !parts) {
+      tb.line('');
+      continue;
+    }
+    if (w < 11) spaces(tb, 11 - w);
+    tb.buf[tb.pos++] = SP;
+    if (k === 0) {
+      spaces(tb, 12);
+      tb.buf[tb.pos++] = SP;
+    } else {
+      tb.buf[tb.pos++] = 40;
+      w = 1;
+      if (h.deltaNs >= 0) {
+        tb.buf[tb.pos++] = 43;
+        w++;
+      }
+      w += putNs(tb, h.deltaNs) + 1;
+      tb.buf[tb.pos++] = 41;
+      if (!parts) {
+        tb.line('');
+        continue;
+      }
+      if (w < 12) spaces(tb, 12 - w);
+      tb.buf[tb.pos++] = SP;
+    }
+    tb.line(parts);
   }
   if (v.status !== 'delivered' || v.skipped.length) {
-    lines.push(`  → ${v.status}: ${esc(v.reason)}`);
-    if (v.skipped.length) lines.push(`  → not seen on ${v.skipped.map((p) => `${esc(p.node)} ${esc(p.iface)}`).join(', ')} (captured) although seen after it`);
+    tb.line(`  → ${v.status}: ${esc(v.reason)}`);
+    if (v.skipped.length) tb.line(`  → not seen on ${v.skipped.map((p) => `${esc(p.node)} ${esc(p.iface)}`).join(', ')} (captured) although seen after it`);
   }
-  return lines;
 }
 
 function esc(s: string): string {

@@ -9,7 +9,7 @@ import { dissect } from '../decoders/index.js';
 import type { PacketFilter } from '../filter/index.js';
 import { parseIp } from '../analysis/addr.js';
 import { Ports } from '../analysis/extract.js';
-import { flowText, latencyText, skewText, traceJson, traceText } from '../analysis/format.js';
+import { flowText, latencyText, skewText, traceJson, writeTrace, type TextContext } from '../analysis/format.js';
 import { RoleOverrides } from '../analysis/roles.js';
 import { parseDurationNs, parseSkewOption, runPipeline, type PipelineResult, type SkewMode } from '../analysis/run.js';
 import type { Trace, VerdictStatus } from '../analysis/timeline.js';
@@ -163,6 +163,7 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
   }
   const intr = onInterrupt(stderr);
   let offsets: ReadonlyMap<string, number> = new Map();
+  let ctxText: TextContext = { offsets };
   let shown = 0;
   let headerDone = false;
   const header = (skew: PipelineResult['skew']): void => {
@@ -199,12 +200,16 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
         if (a.quiet) return;
         header(pendingSkew);
         if (a.json) out.line(JSON.stringify(traceJson(t, offsets)));
-        else out.line(`${traceText(t, { offsets }).join('\n')}\n`);
+        else {
+          writeTrace(t, ctxText, out);
+          out.line('');
+        }
       },
     },
     (skew, offs) => {
       pendingSkew = skew;
       offsets = offs;
+      ctxText = { offsets };
       tw?.setOffsets(offs);
       header(skew);
     },
