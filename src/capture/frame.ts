@@ -79,8 +79,14 @@ export function compareTs(a: Frame, b: Frame): number {
   return a.tsSec - b.tsSec || a.tsNsec - b.tsNsec;
 }
 
-/** The one concrete Frame every reader builds (a fixed shape, which V8 keeps fast). */
+/**
+ * The one concrete Frame every reader builds (a fixed shape, which V8 keeps fast). The bytes
+ * are a view made when first asked for: a frame that is only counted, merged or skipped costs
+ * no typed-array object (readers make frames a chunk ahead of their use, so they outlive
+ * V8's young generation and every object in them is copied twice).
+ */
 export class FrameRecord implements Frame {
+  private view: Uint8Array | undefined = undefined;
   constructor(
     readonly source: Source,
     readonly number: number,
@@ -88,9 +94,15 @@ export class FrameRecord implements Frame {
     readonly tsNsec: number,
     readonly caplen: number,
     readonly len: number,
-    readonly bytes: Uint8Array,
+    /** The buffer holding the frame, and where in it the frame starts. */
+    readonly chunk: Uint8Array,
+    readonly start: number,
     readonly offset: number,
     readonly comments: readonly string[] | undefined = undefined,
     readonly noTimestamp: boolean = false,
   ) {}
+
+  get bytes(): Uint8Array {
+    return (this.view ??= this.chunk.subarray(this.start, this.start + this.caplen));
+  }
 }

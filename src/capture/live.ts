@@ -295,7 +295,7 @@ export class LiveCapture implements LiveSession {
       st.frames++;
       st.bytes += nbytes;
       if (truncated) st.truncated++;
-      this.queue.push(new FrameRecord(source, number, sec, ns - (ns % 1000), nbytes, nbytes, bytes, 0));
+      this.queue.push(new FrameRecord(source, number, sec, ns - (ns % 1000), nbytes, nbytes, bytes, 0, 0));
       this.queued += nbytes;
       this.schedule();
     });

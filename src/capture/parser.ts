@@ -387,7 +387,8 @@ export class CaptureParser {
         nsec,
         caplen,
         wire,
-        b.subarray(o + PCAP_RECORD_HEADER, o + len),
+        b,
+        o + PCAP_RECORD_HEADER,
         at,
         undefined,
         false,
@@ -525,7 +526,8 @@ export class CaptureParser {
         nsec,
         caplen,
         wire,
-        b.subarray(o + dataOff, o + dataOff + caplen),
+        b,
+        o + dataOff,
         at,
         comments,
         false,
@@ -546,7 +548,7 @@ export class CaptureParser {
     this.count++;
     // A Simple Packet Block has no timestamp; the frame says so rather than invent one.
     this.frames.push(
-      new FrameRecord(i.source, this.count, 0, 0, caplen, wire, b.subarray(o + 12, o + 12 + caplen), at, undefined, true),
+      new FrameRecord(i.source, this.count, 0, 0, caplen, wire, b, o + 12, at, undefined, true),
     );
   }
 

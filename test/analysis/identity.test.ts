@@ -108,7 +108,7 @@ describe.runIf(micro)('ordering', () => {
     const fs = await frames(ping!.files);
     const traces: Trace[] = [];
     // no correction: node2's clock 5 µs behind makes node2's underlay "earlier" than node1's
-    const shifted = fs.map((f) => (f.source.node === 'node2' ? { ...f, tsNsec: f.tsNsec - 5000 } : f)).filter((f) => f.tsNsec >= 0);
+    const shifted = fs.map((f) => (f.source.node === 'node2' ? { ...f, bytes: f.bytes, tsNsec: f.tsNsec - 5000 } : f)).filter((f) => f.tsNsec >= 0);
     shifted.sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
     const e = new TraceEngine({ onTrace: (t) => traces.push(t) });
     for (const f of shifted) e.push(f);

@@ -93,7 +93,7 @@ async function shiftedFrames(files: string[], node: string, shift: number): Prom
         else {
           const ns = fr.tsSec * 1e9 + fr.tsNsec + shift;
           const sec = Math.floor(ns / 1e9);
-          frames.push({ ...fr, source: fr.source, tsSec: sec, tsNsec: Math.round(ns - sec * 1e9) });
+          frames.push({ ...fr, bytes: fr.bytes, source: fr.source, tsSec: sec, tsNsec: Math.round(ns - sec * 1e9) });
         }
       }
     }

@@ -19,6 +19,7 @@ describe('pcapng writer', () => {
       const s = f.source;
       w.packet(s, { name: `${s.node === 'vxlan' ? 'node1' : 'node2'}/eth0`, linkType: s.linkType, tsUnitsPerSec: s.tsUnitsPerSec }, {
         ...f,
+        bytes: f.bytes,
         comments: [`frame ${f.number} of ${s.node}`],
       });
     }

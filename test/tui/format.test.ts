@@ -105,7 +105,7 @@ describe('layer tree', () => {
 
   it('escapes text from the capture', () => {
     const f = arp.frame;
-    const evil: Packet = { ...arp, frame: { ...f, source: { ...f.source, iface: 'e\x1b[31mvil' }, comments: ['hi\x07'] } };
+    const evil: Packet = { ...arp, frame: { ...f, bytes: f.bytes, source: { ...f.source, iface: 'e\x1b[31mvil' }, comments: ['hi\x07'] } };
     const rows = treeRows(evil, new Set(['frame']));
     const text = rows.map((r) => r.text).join(' | ');
     expect(text).not.toMatch(/[\x00-\x1f]/);
