@@ -58,6 +58,19 @@ export class InterfaceNames {
     return this.byNode.get(node)?.get(ifindex);
   }
 
+  /** Every name, as [node, ifindex, name] (to hand to another thread). */
+  entries(): [string, number, string][] {
+    const out: [string, number, string][] = [];
+    for (const [node, m] of this.byNode) for (const [i, name] of m) out.push([node, i, name]);
+    return out;
+  }
+
+  static from(entries: readonly [string, number, string][]): InterfaceNames {
+    const n = new InterfaceNames();
+    for (const [node, i, name] of entries) n.set(node, i, name);
+    return n;
+  }
+
   /** `--ifnames node1:3=cni0,node1:4=flannel.1` */
   addList(list: string): void {
     for (const item of list.split(',')) {
@@ -137,6 +150,11 @@ export class Input {
         description: info.description,
       }),
     );
+  }
+
+  /** The registry and names this input was opened with. */
+  get options(): OpenOptions {
+    return this.opts;
   }
 
   /** A file that cannot be opened at all, as a problem at offset 0 (checked before reading). */

@@ -15,6 +15,7 @@ import type { Frame } from './frame.js';
 import type { Input, InputSpec } from './input.js';
 import { isLivePath } from './live-stream.js';
 import { merged } from './read.js';
+import { threadedMerge, worthThread } from './reader-thread.js';
 
 export { isLivePath, openStream } from './live-stream.js';
 
@@ -30,6 +31,8 @@ export interface MergeOptions {
    * libpcap retires after at most its 1 s timeout, so a smaller hold reorders more often.
    */
   readonly holdMs?: number;
+  /** Files: read and merge them on a second thread (default: when they are big enough to pay). */
+  readonly thread?: boolean;
   /** End the stream: wait up to `graceMs` for inputs to end by themselves, then stop. */
   readonly signal?: AbortSignal;
   /** Default 300 ms. */
@@ -198,7 +201,8 @@ export function mergeLive(inputs: readonly Input[], o: MergeOptions = {}): Async
 export function mergeInputs(inputs: readonly Input[], o: MergeOptions = {}): AsyncGenerator<Frame[]> {
   const live = o.live ?? inputs.some((i) => isLiveSpec(i.spec));
   if (live) return mergeLive(inputs, o);
-  return o.signal ? untilAborted(merged([...inputs]), o.signal) : merged([...inputs]);
+  const files = (o.thread ?? worthThread(inputs)) ? threadedMerge(inputs) : merged([...inputs]);
+  return o.signal ? untilAborted(files, o.signal) : files;
 }
 
 /** Hand on batches until `signal` fires (checked between batches: file reads do not block). */

@@ -1,0 +1,40 @@
+/** What the reader thread and the main thread say to each other (reader-thread.ts). */
+import type { Source } from './frame.js';
+import type { InputSpec } from './input.js';
+import type { CaptureProblem, Format, InterfaceStats } from './parser.js';
+
+/** Numbers per frame in a batch's meta column: source id, number, tsSec, tsNsec, caplen, len, offset, start of its bytes, no-timestamp flag. */
+export const META = 9;
+/** A batch holds at most this many frames and bytes. */
+export const BATCH_FRAMES = 2048;
+export const BATCH_BYTES = 4 << 20;
+/** Batches the reader may be ahead of the main thread. */
+export const CREDITS = 3;
+
+export interface ReaderData {
+  specs: InputSpec[];
+  names: [string, number, string][];
+  chunkSize?: number;
+}
+
+export interface InputReport {
+  error: CaptureProblem | undefined;
+  warnings: CaptureProblem[];
+  count: number;
+  bytesRead: number;
+  format: Format | undefined;
+  interfaces: { source: number; stats: InterfaceStats }[];
+}
+
+export type ReaderMessage =
+  | {
+      kind: 'frames';
+      meta: Float64Array;
+      bytes: Uint8Array;
+      /** Sources first seen in this batch (in id order). */
+      sources?: Source[];
+      /** Comments of frames that have some: [index in batch, comments]. */
+      comments?: [number, readonly string[]][];
+    }
+  | { kind: 'end'; reports: InputReport[]; sources?: Source[] }
+  | { kind: 'fail'; message: string };

@@ -1,0 +1,133 @@
+/**
+ * Reading and merging files on a second thread. Parsing captures and merging them by time is
+ * a third to a half of the work of the commands that print every frame; on a thread of its own
+ * it runs beside decoding and formatting. The reader thread (reader-worker.ts) posts packed
+ * batches; this side rebuilds Frames from them as they are consumed (so they die young) and,
+ * at the end, hands each Input what its parser found, so that errors, warnings and counts are
+ * reported exactly as when reading in this thread.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { FrameRecord, type Frame, type Source } from './frame.js';
+import type { Input } from './input.js';
+import { META, type ReaderData, type ReaderMessage } from './reader-protocol.js';
+
+/** Below this much input, starting a thread costs more than it saves. */
+export const THREAD_MIN_BYTES = 16 << 20;
+
+/** Files only (a pipe or standard input is read where it is), and enough of them to pay. */
+export function worthThread(inputs: readonly Input[]): boolean {
+  // VXDECODE_READER_THREAD=0: never (1: always, for files)
+  const env = process.env.VXDECODE_READER_THREAD;
+  if (env === '0') return false;
+  let total = 0;
+  for (const i of inputs) {
+    if (i.spec.path === '-') return false;
+    try {
+      const st = statSync(i.spec.path);
+      if (!st.isFile()) return false;
+      total += st.size;
+    } catch {
+      return false;
+    }
+  }
+  return (env === '1' || total >= THREAD_MIN_BYTES) && workerFile() !== undefined;
+}
+
+/** The compiled worker (next to this module in dist/, or dist/ when this runs from src/). */
+function workerFile(): string | undefined {
+  const here = fileURLToPath(import.meta.url);
+  const js = here.endsWith('.ts') ? here.replace(/([\\/])src([\\/]capture[\\/])reader-thread\.ts$/, '$1dist$2reader-worker.js') : here.replace(/reader-thread\.js$/, 'reader-worker.js');
+  return existsSync(js) ? js : undefined;
+}
+
+/** The frames of `inputs` merged by time, read on a second thread. */
+export async function* threadedMerge(inputs: readonly Input[]): AsyncGenerator<Frame[]> {
+  if (!inputs.length) return;
+  const { registry, names, chunkSize } = inputs[0].options;
+  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize };
+  const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  // messages queue here until consumed; the reader stays a few batches ahead (credits)
+  const queue: ReaderMessage[] = [];
+  let wake: (() => void) | undefined;
+  let crashed: Error | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  worker.on('message', (m: ReaderMessage) => {
+    queue.push(m);
+    notify();
+  });
+  worker.on('error', (e) => {
+    crashed = e;
+    notify();
+  });
+  worker.on('exit', () => notify());
+  const adopt = (sources: Source[] | undefined): void => {
+    if (!sources) return;
+    for (const s of sources) {
+      const { id, ...rest } = s;
+      const mine = registry.add(rest);
+      if (mine.id !== id) throw new Error(`reader thread: source ${id} arrived as ${mine.id}`);
+    }
+  };
+  let ended = false;
+  try {
+    for (;;) {
+      if (!queue.length) {
+        if (crashed) throw crashed;
+        await new Promise<void>((r) => (wake = r));
+        if (!queue.length) {
+          if (crashed) throw crashed;
+          continue;
+        }
+      }
+      const m = queue.shift()!;
+      if (m.kind === 'fail') throw new Error(m.message);
+      adopt(m.sources);
+      if (m.kind === 'end') {
+        ended = true;
+        m.reports.forEach((r, k) => {
+          const p = inputs[k].parser;
+          p.error = r.error;
+          p.warnings.push(...r.warnings);
+          p.count = r.count;
+          p.bytesRead = r.bytesRead;
+          p.format = r.format;
+          for (const x of r.interfaces) p.allInterfaces.push({ source: registry.sources[x.source], stats: x.stats });
+        });
+        return;
+      }
+      worker.postMessage('more');
+      const meta = m.meta;
+      const bytes = m.bytes;
+      const n = meta.length / META;
+      const frames: Frame[] = new Array<Frame>(n);
+      const sources = registry.sources;
+      let comments: Map<number, readonly string[]> | undefined;
+      if (m.comments) comments = new Map(m.comments);
+      for (let i = 0; i < n; i++) {
+        const o = i * META;
+        frames[i] = new FrameRecord(
+          sources[meta[o]],
+          meta[o + 1],
+          meta[o + 2],
+          meta[o + 3],
+          meta[o + 4],
+          meta[o + 5],
+          bytes,
+          meta[o + 7],
+          meta[o + 6],
+          comments?.get(i),
+          meta[o + 8] === 1,
+        );
+      }
+      yield frames;
+    }
+  } finally {
+    if (!ended) await worker.terminate();
+  }
+}

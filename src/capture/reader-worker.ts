@@ -1,0 +1,98 @@
+/**
+ * The reader thread (see reader-thread.ts): opens the inputs it is given, merges them in
+ * timestamp order exactly as the main thread would (read.ts `merged`), and posts the frames
+ * in packed batches: one buffer of frame bytes and one column of numbers per batch, the
+ * Sources as they appear, and at the end what each input's parser found (problems, counts).
+ * It stays at most CREDITS batches ahead of the main thread, so memory is bounded.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Frame, Source } from './frame.js';
+import { Input, InterfaceNames, SourceRegistry, type InputSpec } from './input.js';
+import { merged } from './read.js';
+import { BATCH_BYTES, BATCH_FRAMES, CREDITS, META, type InputReport, type ReaderData, type ReaderMessage } from './reader-protocol.js';
+
+const port = parentPort!;
+const data = workerData as ReaderData;
+const registry = new SourceRegistry();
+const names = InterfaceNames.from(data.names);
+const inputs = data.specs.map((spec: InputSpec) => new Input(spec, { registry, names, chunkSize: data.chunkSize }));
+
+let credits = CREDITS;
+let wake: (() => void) | undefined;
+const onMore = (m: 'more'): void => {
+  if (m !== 'more') return;
+  credits++;
+  const w = wake;
+  wake = undefined;
+  w?.();
+};
+port.on('message', onMore);
+
+let sentSources = 0;
+
+async function post(frames: readonly Frame[], from: number, to: number, bytes: number): Promise<void> {
+  const n = to - from;
+  const meta = new Float64Array(n * META);
+  const buf = new Uint8Array(bytes);
+  let comments: [number, readonly string[]][] | undefined;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const f = frames[from + i];
+    const m = i * META;
+    meta[m] = f.source.id;
+    meta[m + 1] = f.number;
+    meta[m + 2] = f.tsSec;
+    meta[m + 3] = f.tsNsec;
+    meta[m + 4] = f.caplen;
+    meta[m + 5] = f.len;
+    meta[m + 6] = f.offset;
+    meta[m + 7] = at;
+    meta[m + 8] = f.noTimestamp ? 1 : 0;
+    buf.set(f.bytes, at);
+    at += f.caplen;
+    if (f.comments) (comments ??= []).push([i, f.comments]);
+  }
+  const sources: Source[] | undefined = registry.sources.length > sentSources ? registry.sources.slice(sentSources) : undefined;
+  sentSources = registry.sources.length;
+  if (credits === 0) await new Promise<void>((r) => (wake = r));
+  credits--;
+  const msg: ReaderMessage = { kind: 'frames', meta, bytes: buf, sources, comments };
+  port.postMessage(msg, [meta.buffer, buf.buffer]);
+}
+
+async function run(): Promise<void> {
+  for await (const batch of merged(inputs)) {
+    // split what merged hands on into batches of bounded frames and bytes
+    let from = 0;
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i].caplen;
+      if (i > from && (i - from >= BATCH_FRAMES || bytes + c > BATCH_BYTES)) {
+        await post(batch, from, i, bytes);
+        from = i;
+        bytes = 0;
+      }
+      bytes += c;
+    }
+    if (from < batch.length) await post(batch, from, batch.length, bytes);
+  }
+  const reports: InputReport[] = inputs.map((i) => ({
+    error: i.parser.error,
+    warnings: i.parser.warnings,
+    count: i.parser.count,
+    bytesRead: i.parser.bytesRead,
+    format: i.parser.format,
+    interfaces: i.parser.allInterfaces.map((x) => ({ source: x.source.id, stats: x.stats })),
+  }));
+  const sources = registry.sources.length > sentSources ? registry.sources.slice(sentSources) : undefined;
+  const msg: ReaderMessage = { kind: 'end', reports, sources };
+  port.postMessage(msg);
+  // nothing left to wait for: let the thread end
+  port.off('message', onMore);
+}
+
+run().catch((e: unknown) => {
+  const msg: ReaderMessage = { kind: 'fail', message: e instanceof Error ? e.message : String(e) };
+  port.postMessage(msg);
+  port.off('message', onMore);
+});

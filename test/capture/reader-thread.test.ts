@@ -1,0 +1,73 @@
+/**
+ * Reading on a second thread must change nothing: for every public capture (good, malformed and
+ * corrupt) and every bundled scenario read as one merged set, the frames (sources, numbers,
+ * times, lengths, offsets, bytes, comments), the problems, warnings, counts and interface
+ * statistics are the same as when reading in this thread. A reader stopped early ends its thread.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Frame } from '../../src/capture/frame.js';
+import { Input, InterfaceNames, SourceRegistry, parseInputArg } from '../../src/capture/input.js';
+import { mergeInputs } from '../../src/capture/live-merge.js';
+import { publicCaptures } from '../support/public.js';
+
+const CAPTURES = new URL('../../captures/', import.meta.url).pathname;
+
+interface Read {
+  frames: unknown[];
+  sources: unknown[];
+  inputs: unknown[];
+}
+
+async function readAll(files: string[], thread: boolean, names?: InterfaceNames): Promise<Read> {
+  const registry = new SourceRegistry();
+  const inputs = files.map((f) => new Input(parseInputArg(f), { registry, names, chunkSize: 4096 }));
+  const frames: unknown[] = [];
+  const row = (f: Frame) => [f.source.id, f.number, f.tsSec, f.tsNsec, f.caplen, f.len, f.offset, f.noTimestamp ?? false, f.comments ?? null, Buffer.from(f.bytes).toString('hex')];
+  for await (const batch of mergeInputs(inputs, { thread })) for (const f of batch) frames.push(row(f));
+  return {
+    frames,
+    sources: registry.sources.map((s) => ({ ...s })),
+    inputs: inputs.map((i) => ({
+      error: i.problem() ?? null,
+      warnings: i.parser.warnings,
+      count: i.parser.count,
+      bytesRead: i.parser.bytesRead,
+      format: i.parser.format ?? null,
+      stats: i.parser.allInterfaces.map((x) => [x.source.id, x.stats]),
+    })),
+  };
+}
+
+describe('the reader thread', () => {
+  it.each(publicCaptures().map((c) => [c.name, c] as const))('%s: the same frames and problems', async (_n, c) => {
+    const a = await readAll([c.path], false);
+    const b = await readAll([c.path], true);
+    expect(b).toEqual(a);
+  });
+
+  const scenarios = readdirSync(CAPTURES).filter((d) => statSync(join(CAPTURES, d)).isDirectory());
+  it.each(scenarios)('captures/%s merged: the same frames, sources and statistics', async (d) => {
+    const dir = join(CAPTURES, d);
+    const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(dir, f));
+    const names = new InterfaceNames();
+    for (const l of readdirSync(dir).filter((f) => f.endsWith('.links.txt'))) names.addLinksFile(`${l.replace(/\.links\.txt$/, '')}=${join(dir, l)}`);
+    const a = await readAll(files, false, names);
+    const b = await readAll(files, true, names);
+    expect(a.frames.length).toBeGreaterThan(0);
+    expect(b).toEqual(a);
+  });
+
+  it('stops its thread when the reader stops early', async () => {
+    const dir = join(CAPTURES, 'vxlan-ping');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.pcap')).map((f) => join(dir, f));
+    const registry = new SourceRegistry();
+    const inputs = files.map((f) => new Input(parseInputArg(f), { registry, chunkSize: 512 }));
+    const it = mergeInputs(inputs, { thread: true });
+    const first = await it.next();
+    expect(first.done).toBe(false);
+    await it.return(undefined);
+    expect((await it.next()).done).toBe(true);
+  });
+});
