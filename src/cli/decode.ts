@@ -83,7 +83,8 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
   // live pipes: merged without waiting on a quiet one, each batch printed as it comes; Ctrl-C ends cleanly
   const live = opened.inputs.some((i) => isLiveSpec(i.spec));
   const intr = onInterrupt(stderr);
-  const stream = mergeInputs(opened.inputs, { signal: intr.signal, live });
+  // counting alone is lighter than handing frames between threads: read here
+  const stream = mergeInputs(opened.inputs, { signal: intr.signal, live, thread: a.count && !a.filter ? false : undefined });
   try {
     for await (const batch of stream) {
       for (const f of batch) {
