@@ -47,7 +47,7 @@ export async function* threadedMerge(inputs: readonly Input[]): AsyncGenerator<F
   if (!inputs.length) return;
   const { registry, names, chunkSize } = inputs[0].options;
   const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize };
-  const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   // messages queue here until consumed; the reader stays a few batches ahead (credits)
   const queue: ReaderMessage[] = [];
   let wake: (() => void) | undefined;
