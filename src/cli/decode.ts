@@ -8,6 +8,7 @@ import { sourceLabel } from '../capture/input.js';
 import { dissect, type DecodeOptions } from '../decoders/index.js';
 import type { Packet } from '../decoders/layer.js';
 import { escapeText } from './escape.js';
+import { FastText } from './fast-text.js';
 import { openInputs, reportInputs, type InputOptions } from './inputs.js';
 import { Output } from './output.js';
 import { hexDump, packetDetail, packetLine } from './packet-text.js';
@@ -25,6 +26,8 @@ export interface DecodeArgs extends InputOptions, WriteArgs {
   stats?: boolean;
   /** Keep a frame? (the display filter); undefined keeps all. */
   filter?: (p: Packet) => boolean;
+  /** false: every line through dissect and packetLine, none written from the bytes (tests compare the two). */
+  fastText?: boolean;
 }
 
 export function frameJson(p: Packet): Record<string, unknown> {
@@ -85,12 +88,19 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
   const intr = onInterrupt(stderr);
   // counting alone is lighter than handing frames between threads: read here
   const stream = mergeInputs(opened.inputs, { signal: intr.signal, live, thread: a.count && !a.filter ? false : undefined });
+  // plain text: the common frames' lines are written from their bytes, the rest as below
+  const plain = !a.json && !a.count && !a.filter && !a.verbose && !a.hex;
+  const fast = plain && a.fastText !== false ? new FastText(a.decode) : undefined;
   try {
     for await (const batch of stream) {
       for (const f of batch) {
         frames++;
         const sid = f.source.id;
         read[sid] = (read[sid] ?? 0) + 1;
+        if (fast?.line(f, out)) {
+          file?.frame(f);
+          continue;
+        }
         if (!a.filter) bytes += f.caplen;
         if (a.count && !a.filter) {
           perSource[sid] = (perSource[sid] ?? 0) + 1;

@@ -54,10 +54,10 @@ const IP_PROTOCOLS: ReadonlyMap<number, string> = new Map([
   [112, 'VRRP'],
   [132, 'SCTP'],
 ]);
-const protocolName = (p: number): string => IP_PROTOCOLS.get(p) ?? String(p);
+export const protocolName = (p: number): string => IP_PROTOCOLS.get(p) ?? String(p);
 
 const PACKET_TYPES = ['In', 'B', 'M', 'P', 'Out'];
-const packetType = (t: number): string => PACKET_TYPES[t] ?? `pkttype ${t}`;
+export const packetType = (t: number): string => PACKET_TYPES[t] ?? `pkttype ${t}`;
 
 const UNREACHABLE: readonly string[] = [
   'net', 'host', 'protocol', 'port', 'need-frag', 'source-route-failed', 'net-unknown', 'host-unknown',

@@ -16,6 +16,12 @@ function frac(n: number, w: number): string {
   return n >= 0 && n < m && Number.isInteger(n) ? String(m + n).slice(1) : pad(n, w);
 }
 
+/** `20:21:44`: the UTC time of day of a second since the epoch. */
+export function clockText(sec: number): string {
+  const day = sec % 86400;
+  return `${pad(Math.floor(day / 3600), 2)}:${pad(Math.floor(day / 60) % 60, 2)}:${pad(day % 60, 2)}`;
+}
+
 /** `20:21:44.837063` (µs captures) or `20:21:44.837063123` (ns captures), UTC. */
 export function timeOfDay(f: Frame): string {
   if (f.noTimestamp) return '--:--:--';
@@ -23,8 +29,7 @@ export function timeOfDay(f: Frame): string {
   let hms: string;
   if (sec === lastSec) hms = lastHms;
   else {
-    const day = sec % 86400;
-    hms = `${pad(Math.floor(day / 3600), 2)}:${pad(Math.floor(day / 60) % 60, 2)}:${pad(day % 60, 2)}`;
+    hms = clockText(sec);
     lastSec = sec;
     lastHms = hms;
   }

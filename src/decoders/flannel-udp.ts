@@ -9,7 +9,7 @@ import type { UdpLayer } from './udp.js';
 
 export const FLANNEL_UDP_PORT = 8285;
 
-const decodeFlannelUdp: Decoder = (d) => {
+export const decodeFlannelUdp: Decoder = (d) => {
   // Anything but an IPv4 header here is not flannel's traffic: leave it raw.
   if (d.end <= d.off || d.b[d.off] >> 4 !== 4) return d.raw();
   (d.layers[d.layers.length - 1] as UdpLayer).encap = 'flannel-udp';

@@ -85,7 +85,7 @@ function resolve(o: DecodeOptions): Prefs {
 const resolved = new WeakMap<DecodeOptions, Prefs>();
 const NO_OPTIONS: DecodeOptions = Object.freeze({});
 
-function prefsFor(o: DecodeOptions): Prefs {
+export function prefsFor(o: DecodeOptions): Prefs {
   let prefs = resolved.get(o);
   if (prefs === undefined) {
     prefs = resolve(o);

@@ -44,6 +44,23 @@ export function isKnownEtherType(type: number): boolean {
   return etherTypes.has(type);
 }
 
+// What dispatch picks (undefined: the bytes stay raw), for formatters that read the bytes
+// themselves and must reach the same decoder as a dissection would.
+export function etherTypeDecoder(type: number): Decoder | undefined {
+  return etherTypes.get(type);
+}
+export function ipProtocolDecoder(protocol: number): Decoder | undefined {
+  return ipProtocols.get(protocol);
+}
+export function udpPortDecoder(port: number): Decoder | undefined {
+  return udpPorts.get(port);
+}
+/** The first heuristic that claims the UDP payload b[off, end), if any. */
+export function udpHeuristicDecoder(b: Uint8Array, off: number, end: number): Decoder | undefined {
+  for (const h of udpHeuristics) if (h.test(b, off, end)) return h.decoder;
+  return undefined;
+}
+
 /** Options resolved once per DecodeOptions object. */
 export interface Prefs {
   /** UDP ports bound by the user (`vxlanPorts`), tried before the registered ones. */
@@ -131,14 +148,7 @@ export class Dissection {
   udpPayload(srcPort: number, dstPort: number, off: number, end: number, wire: number): void {
     const user = this.prefs.userUdpPorts;
     let next = user.get(dstPort) ?? user.get(srcPort) ?? udpPorts.get(dstPort) ?? udpPorts.get(srcPort);
-    if (next === undefined && this.prefs.heuristics) {
-      for (const h of udpHeuristics) {
-        if (h.test(this.b, off, end)) {
-          next = h.decoder;
-          break;
-        }
-      }
-    }
+    if (next === undefined && this.prefs.heuristics) next = udpHeuristicDecoder(this.b, off, end);
     this.handOn(next ?? decodeRaw, off, end, wire);
   }
 

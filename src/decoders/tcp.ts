@@ -40,7 +40,8 @@ const FLAG_LETTERS: readonly [number, string][] = [
   [TCP_CWR, 'W'],
   [TCP_AE, 'e'],
 ];
-const FLAG_STRINGS: readonly string[] = Array.from({ length: 0x200 }, (_, v) => {
+/** The flags as tcpdump prints them, for each value of the low 9 flag bits. */
+export const TCP_FLAG_TEXT: readonly string[] = Array.from({ length: 0x200 }, (_, v) => {
   let s = '';
   for (const [bit, letter] of FLAG_LETTERS) if (v & bit) s += letter;
   return s || 'none';
@@ -128,7 +129,7 @@ export const decodeTcp: Decoder = (d) => {
     seq: u32(b, o + SEQ),
     ack: u32(b, o + ACK),
     data_offset: dataOffset,
-    flags: FLAG_STRINGS[flags & 0x1ff],
+    flags: TCP_FLAG_TEXT[flags & 0x1ff],
     flags_value: flags,
     window: u16(b, o + WINDOW),
     checksum: u16(b, o + CHECKSUM),

@@ -43,5 +43,8 @@ function vlanDecoder(tpid: number): Decoder {
   };
 }
 
-registerEtherType(TPID_8021Q, vlanDecoder(TPID_8021Q));
-registerEtherType(TPID_8021AD, vlanDecoder(TPID_8021AD));
+export const decodeVlan = vlanDecoder(TPID_8021Q);
+export const decodeServiceVlan = vlanDecoder(TPID_8021AD);
+
+registerEtherType(TPID_8021Q, decodeVlan);
+registerEtherType(TPID_8021AD, decodeServiceVlan);

@@ -62,7 +62,7 @@ function decode(d: Dissection, heuristic: boolean): void {
 }
 
 export const decodeVxlan: Decoder = (d) => decode(d, false);
-const decodeVxlanByHeuristic: Decoder = (d) => decode(d, true);
+export const decodeVxlanByHeuristic: Decoder = (d) => decode(d, true);
 
 /**
  * A VXLAN header exactly as RFC 7348 writes it (flags 0x08, reserved bits 0) followed by a
