@@ -7,6 +7,7 @@ import { escapeText } from '../cli/escape.js';
 import { TextBuffer } from '../cli/text-buffer.js';
 import { endpointText, ipText, macText } from './addr.js';
 import { ENC_NONE, ENC_VXLAN, type Obs } from './extract.js';
+import type { TraceEngine } from './engine.js';
 import type { SkewEstimate } from './skew.js';
 import { protoName, type FlowRow, type LatencyRow } from './stats.js';
 import { packetSummary, tcpFlags, type Change, type Hop, type Trace } from './timeline.js';
@@ -453,4 +454,30 @@ export function latencyText(rows: readonly LatencyRow[]): string[] {
     );
   }
   return out;
+}
+
+/** The final `{"summary", "latency", "skew"}` object of `trace --json` (`live --trace --json`: no skew). */
+export function summaryJson(e: TraceEngine, skew?: readonly SkewEstimate[]): Record<string, unknown> {
+  return {
+    summary: {
+      frames: e.frames,
+      packets: e.traced,
+      delivered: e.verdicts.delivered,
+      lost: e.verdicts.lost,
+      incomplete: e.verdicts.incomplete,
+      flows: e.flows.rows(),
+    },
+    latency: e.latency.rows(),
+    ...(skew ? { skew } : {}),
+  };
+}
+
+/** The closing lines of `trace` text: totals (and how many were shown, if not all), flows, hop latency. */
+export function summaryText(e: TraceEngine, shown = e.traced): string[] {
+  return [
+    `${e.traced} packets traced from ${e.frames} frames: ${e.verdicts.delivered} delivered, ${e.verdicts.lost} lost, ${e.verdicts.incomplete} incomplete` +
+      (shown !== e.traced ? ` (${shown} shown)` : ''),
+    ...flowText(e.flows.rows()),
+    ...latencyText(e.latency.rows()),
+  ];
 }

@@ -19,7 +19,7 @@ import { dissect, type DecodeOptions } from '../decoders/index.js';
 import type { Packet } from '../decoders/layer.js';
 import { TraceEngine } from '../analysis/engine.js';
 import { Ports } from '../analysis/extract.js';
-import { flowText, latencyText, traceJson, traceText } from '../analysis/format.js';
+import { summaryJson, summaryText, traceJson, traceText } from '../analysis/format.js';
 import { RoleOverrides } from '../analysis/roles.js';
 import { parseDurationNs } from '../analysis/run.js';
 import type { Trace } from '../analysis/timeline.js';
@@ -239,27 +239,8 @@ export async function runLive(a: LiveArgs, out: Output, stderr: (l: string) => v
     if (!out.closed) engine.finish();
     tw?.finish();
     const e = engine;
-    if (a.json) {
-      out.line(
-        JSON.stringify({
-          summary: {
-            frames: e.frames,
-            packets: e.traced,
-            delivered: e.verdicts.delivered,
-            lost: e.verdicts.lost,
-            incomplete: e.verdicts.incomplete,
-            flows: e.flows.rows(),
-          },
-          latency: e.latency.rows(),
-        }),
-      );
-    } else {
-      out.line(
-        `${e.traced} packets traced from ${e.frames} frames: ${e.verdicts.delivered} delivered, ${e.verdicts.lost} lost, ${e.verdicts.incomplete} incomplete`,
-      );
-      for (const l of flowText(e.flows.rows())) out.line(l);
-      for (const l of latencyText(e.latency.rows())) out.line(l);
-    }
+    if (a.json) out.line(JSON.stringify(summaryJson(e)));
+    else for (const l of summaryText(e)) out.line(l);
   }
   await out.end();
   if (out.failure) {

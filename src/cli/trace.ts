@@ -9,7 +9,7 @@ import { dissect } from '../decoders/index.js';
 import type { PacketFilter } from '../filter/index.js';
 import { parseIp } from '../analysis/addr.js';
 import { Ports } from '../analysis/extract.js';
-import { flowText, latencyText, skewText, traceJson, writeTrace, type TextContext } from '../analysis/format.js';
+import { skewText, summaryJson, summaryText, traceJson, writeTrace, type TextContext } from '../analysis/format.js';
 import { RoleOverrides } from '../analysis/roles.js';
 import { parseDurationNs, parseSkewOption, runPipeline, type PipelineResult, type SkewMode } from '../analysis/run.js';
 import type { Trace, VerdictStatus } from '../analysis/timeline.js';
@@ -125,22 +125,6 @@ export function parsePackets(list: (string | number)[]): Set<number> {
   return s;
 }
 
-export function summaryJson(r: PipelineResult): Record<string, unknown> {
-  const e = r.engine;
-  return {
-    summary: {
-      frames: e.frames,
-      packets: e.traced,
-      delivered: e.verdicts.delivered,
-      lost: e.verdicts.lost,
-      incomplete: e.verdicts.incomplete,
-      flows: e.flows.rows(),
-    },
-    latency: e.latency.rows(),
-    skew: r.skew,
-  };
-}
-
 export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) => void): Promise<number> {
   const settings = pipelineSettings(a, false);
   const flow = (a.flow ?? []).map(parseFlow);
@@ -217,16 +201,8 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
   tw?.finish();
   const writeError = file ? await file.close() : undefined;
   header(result.skew);
-  if (a.json) out.line(JSON.stringify(summaryJson(result)));
-  else {
-    const e = result.engine;
-    out.line(
-      `${e.traced} packets traced from ${e.frames} frames: ${e.verdicts.delivered} delivered, ${e.verdicts.lost} lost, ${e.verdicts.incomplete} incomplete` +
-        (shown !== e.traced ? ` (${shown} shown)` : ''),
-    );
-    for (const l of flowText(e.flows.rows())) out.line(l);
-    for (const l of latencyText(e.latency.rows())) out.line(l);
-  }
+  if (a.json) out.line(JSON.stringify(summaryJson(result.engine, result.skew)));
+  else for (const l of summaryText(result.engine, shown)) out.line(l);
   await out.end();
   intr.dispose();
   if (intr.received) stderr(`vxdecode: interrupted (${intr.received}): ${result.engine.frames} frames read, ${result.engine.traced} packets traced`);
