@@ -3,11 +3,12 @@
  * or only the totals. Several inputs are merged in timestamp order.
  */
 import { isLiveSpec, mergeInputs } from '../capture/live-merge.js';
-import { formatTs, type Frame, type Source } from '../capture/frame.js';
+import type { Frame, Source } from '../capture/frame.js';
 import { sourceLabel } from '../capture/input.js';
 import { dissect, type DecodeOptions } from '../decoders/index.js';
 import type { Packet } from '../decoders/layer.js';
 import { escapeText } from './escape.js';
+import { frameJson, writeFrameJson } from './json.js';
 import { openInputs, reportInputs, type InputOptions } from './inputs.js';
 import { Output } from './output.js';
 import { hexDump, packetDetail, packetLine } from './packet-text.js';
@@ -25,23 +26,6 @@ export interface DecodeArgs extends InputOptions, WriteArgs {
   stats?: boolean;
   /** Keep a frame? (the display filter); undefined keeps all. */
   filter?: (p: Packet) => boolean;
-}
-
-export function frameJson(p: Packet): Record<string, unknown> {
-  const f = p.frame;
-  const o: Record<string, unknown> = {
-    file: f.source.file,
-    frame: f.number,
-    ts: f.noTimestamp ? null : formatTs(f.tsSec, f.tsNsec),
-    node: f.source.node,
-    iface: f.source.iface,
-    caplen: f.caplen,
-    len: f.len,
-    layers: p.layers,
-  };
-  if (p.error) o.error = p.error;
-  if (f.comments) o.comments = f.comments;
-  return o;
 }
 
 // the escaped label of each source, made once (not per frame); made again if a name changes
@@ -105,7 +89,7 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
           perSource[sid] = (perSource[sid] ?? 0) + 1;
           continue;
         }
-        if (a.json) out.line(JSON.stringify(frameJson(p)));
+        if (a.json) writeFrameJson(out, p);
         else {
           out.line(frameText(p));
           if (a.verbose) for (const l of packetDetail(p)) out.line(`    ${l}`);
@@ -170,3 +154,4 @@ function writeCount(
 }
 
 export type { Frame };
+export { frameJson };

@@ -71,6 +71,16 @@ export class Output {
     this.buf[this.pos++] = 10;
   }
 
+  /** Text without a newline (a part of a line). */
+  text(s: string): void {
+    const max = s.length * 3;
+    if (this.pos + max > this.buf.length) {
+      const n = Buffer.byteLength(s);
+      if (this.pos + n > this.buf.length) this.reserve(n);
+    }
+    this.pos += (this.buf as Utf8Writer).utf8Write(s, this.pos);
+  }
+
   /** Bytes buffered and not yet handed to the stream. */
   get size(): number {
     let n = this.pos;
