@@ -2,7 +2,7 @@
  * `--json` written straight into the output buffer: byte for byte what
  * `JSON.stringify(frameJson(p))` gives, several times faster.
  *
- * - One writer per layer type, all in the table `LAYER_JSON` below. Each writes its keys as
+ * - One writer per layer type, all listed in `writeLayer` below. Each writes its keys as
  *   constant bytes (the templates show the exact JSON) and its values as digits or as the
  *   decoders' own strings (addresses, checksum words, TCP flags), which never need escaping.
  * - A writer gives up on any value it does not expect (a string with a character JSON escapes
@@ -39,19 +39,18 @@ import type {
   VlanLayer,
   VxlanLayer,
 } from '../decoders/index.js';
-import type { Layer, LayerName, Packet } from '../decoders/layer.js';
+import type { Layer, Packet } from '../decoders/layer.js';
 import type { Output } from './output.js';
-
-/** Writes layer `l` at `p` in `b` and returns its end, or -1 (nothing kept) for JSON.stringify. */
-type LayerWriter = (b: Uint8Array, p: number, l: never, ms: Memos) => number;
 
 /**
  * Room made before each layer. Every writer stays below it: a string longer than MAX_STRING
- * gives up, and the longest layers (ARP with 255-byte addresses, TCP with 40 one-byte options)
- * take less than 3.5 KiB.
+ * (MAX_NAME for option names) gives up, and so do more than 40 options or 4 SACK blocks (what
+ * 40 option bytes can hold); the longest layers (ARP with 255-byte addresses, TCP with 40
+ * options) then take less than 6 KiB.
  */
-const LAYER_ROOM = 4096;
+const LAYER_ROOM = 8192;
 const MAX_STRING = 800;
+const MAX_NAME = 32;
 
 // ---------------------------------------------------------------------------------------------
 // Bytes
@@ -129,8 +128,8 @@ function ascii(b: Uint8Array, p: number, s: string): number {
 }
 
 /** A string value without its quotes; gives up on any character JSON would escape or encode. */
-function str(b: Uint8Array, p: number, s: unknown): number {
-  if (typeof s !== 'string' || s.length > MAX_STRING) {
+function str(b: Uint8Array, p: number, s: unknown, max = MAX_STRING): number {
+  if (typeof s !== 'string' || s.length > max) {
     bad = true;
     return p;
   }
@@ -171,7 +170,6 @@ function kb(b: Uint8Array, p: number, k: Uint8Array, v: unknown): number {
  */
 function keys(o: object): number {
   let n = 0;
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   for (const _ in o) n++;
   return n;
 }
@@ -219,7 +217,8 @@ class Memo {
   private hits = 0;
   private resting = 0;
 
-  private resting_(): boolean {
+  /** Counts a lookup; true while the memo rests (it found too little lately). */
+  private rests(): boolean {
     this.pending = false;
     if (this.resting > 0) {
       this.resting--;
@@ -234,7 +233,7 @@ class Memo {
   }
 
   find(a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown): Uint8Array | undefined {
-    if (this.resting_()) return undefined;
+    if (this.rests()) return undefined;
     const k = this.keys;
     const n = this.bytes.length;
     for (let i = 0, j = 0; i < n; i++, j += ARITY) {
@@ -257,7 +256,7 @@ class Memo {
   }
 
   find4(a: unknown, b: unknown, c: unknown, d: unknown): Uint8Array | undefined {
-    if (this.resting_()) return undefined;
+    if (this.rests()) return undefined;
     const k = this.keys;
     const n = this.bytes.length;
     for (let i = 0, j = 0; i < n; i++, j += ARITY) {
@@ -502,7 +501,7 @@ function ipv4(b: Uint8Array, p: number, l: Ipv4Layer, ms: Memos): number {
       }
       if (i > 0) b[p++] = 0x2c; // ,
       p = kn(b, p, IPV4_OPTION[0], o.type);
-      p = ks(b, p, IPV4_OPTION[1], o.name);
+      p = str(b, put(b, p, IPV4_OPTION[1]), o.name, MAX_NAME);
       p = kn(b, p, IPV4_OPTION[2], o.length);
       p = put(b, p, IPV4_OPTION[3]);
     }
@@ -663,6 +662,7 @@ function tcp(b: Uint8Array, p: number, l: TcpLayer, ms: Memos): number {
       return done(p);
     }
     b[p++] = 0x5b; // [
+    sackBlocks = 0;
     for (let i = 0; i < opts.length; i++) {
       if (i > 0) b[p++] = 0x2c; // ,
       p = tcpOption(b, p, opts[i]);
@@ -676,6 +676,8 @@ function tcp(b: Uint8Array, p: number, l: TcpLayer, ms: Memos): number {
 }
 
 const TCP_OPTION = tpl('{"kind":#,"name":"#","length":#');
+/** SACK blocks in the options written so far of one TCP header. */
+let sackBlocks = 0;
 const K_VALUE = Buffer.from(',"value":');
 const K_BLOCKS = Buffer.from(',"blocks":[');
 const K_VAL = Buffer.from(',"val":');
@@ -686,12 +688,13 @@ function tcpOption(b: Uint8Array, p: number, o: TcpOption): number {
     return p;
   }
   p = kn(b, p, TCP_OPTION[0], o.kind);
-  p = ks(b, p, TCP_OPTION[1], o.name);
+  p = str(b, put(b, p, TCP_OPTION[1]), o.name, MAX_NAME);
   p = kn(b, p, TCP_OPTION[2], o.length);
   if (o.value !== undefined) p = kn(b, p, K_VALUE, o.value);
   const blocks = o.blocks;
   if (blocks !== undefined) {
-    if (!Array.isArray(blocks) || blocks.length > 5) {
+    sackBlocks += Array.isArray(blocks) ? blocks.length : 0;
+    if (!Array.isArray(blocks) || sackBlocks > 4) {
       bad = true;
       return p;
     }
@@ -781,26 +784,11 @@ function raw(b: Uint8Array, p: number, l: RawLayer, ms: Memos): number {
   return p;
 }
 
-/** The writer of each layer type; a type not here is written by JSON.stringify. */
-export const LAYER_JSON: Readonly<Partial<Record<LayerName, LayerWriter>>> = {
-  eth,
-  vlan,
-  llc,
-  sll,
-  sll2,
-  null: nullLink,
-  arp,
-  ipv4,
-  ipv6,
-  icmp,
-  icmp6,
-  tcp,
-  udp,
-  vxlan,
-  raw,
-};
-
-/** LAYER_JSON[l.layer](b, p, l, ms), with direct calls (a switch on the name is faster than the lookup). */
+/**
+ * The writer of each layer type (most frequent first); a type not here is written by
+ * JSON.stringify. Writes layer `l` at `p` in `b` and returns its end, or -1 (nothing kept) to
+ * leave it to JSON.stringify.
+ */
 function writeLayer(b: Uint8Array, p: number, l: Layer, ms: Memos): number {
   switch (l.layer) {
     case 'eth':
@@ -965,12 +953,13 @@ export function writeFrameJson(out: Output, p: Packet): void {
     } else {
       out.pos = q;
       out.text(JSON.stringify(l));
+      out.reserve(1);
       b = out.buf;
       q = out.pos;
       jsonCounts.stringified++;
     }
   }
-  b[q++] = 0x5d; // ]
+  b[q++] = 0x5d; // ] (a writer leaves room, and so does the reserve after JSON.stringify)
   out.pos = q;
   if (p.error) out.text(K_ERROR + JSON.stringify(p.error));
   if (f.comments) out.text(K_COMMENTS + JSON.stringify(f.comments));

@@ -15,7 +15,7 @@ import type { Frame, Source } from '../../src/capture/frame.js';
 import { dissect, type DecodeOptions, type Layer, type Packet } from '../../src/decoders/index.js';
 import { frameJson, jsonCounts, writeFrameJson } from '../../src/cli/json.js';
 import { Output } from '../../src/cli/output.js';
-import { publicCaptures } from '../support/public.js';
+import { PUBLIC_DIR, publicCaptures } from '../support/public.js';
 import { ROOT } from '../support/cli.js';
 
 /** Every pcap and pcapng under captures/, in a stable order. */
@@ -163,7 +163,7 @@ describe('the JSON writer gives JSON.stringify(frameJson(p)) byte for byte', () 
       tsUnitsPerSec: 1e9,
       id: 7,
     };
-    const [real] = await framesOf(join(ROOT, '../shared/captures-public/tcpdump/vxlan.pcap'));
+    const [real] = await framesOf(join(PUBLIC_DIR, 'tcpdump/vxlan.pcap'));
     const frame = (over: Partial<Frame>): Frame => ({ ...real, source, ...over });
     const base = dissect(real, {});
     const layer = (i: number, over: Record<string, unknown>): Layer => ({ ...base.layers[i], ...over }) as Layer;
