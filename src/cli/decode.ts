@@ -3,12 +3,13 @@
  * or only the totals. Several inputs are merged in timestamp order.
  */
 import { isLiveSpec, mergeInputs } from '../capture/live-merge.js';
-import { formatTs, type Frame, type Source } from '../capture/frame.js';
+import type { Frame, Source } from '../capture/frame.js';
 import { sourceLabel } from '../capture/input.js';
 import { dissect, type DecodeOptions } from '../decoders/index.js';
 import type { Packet } from '../decoders/layer.js';
 import { escapeText } from './escape.js';
 import { FastText } from './fast-text.js';
+import { frameJson, writeFrameJson } from './json.js';
 import { openInputs, reportInputs, type InputOptions } from './inputs.js';
 import { Output } from './output.js';
 import { hexDump, packetDetail, packetLine } from './packet-text.js';
@@ -28,23 +29,6 @@ export interface DecodeArgs extends InputOptions, WriteArgs {
   filter?: (p: Packet) => boolean;
   /** false: every line through dissect and packetLine, none written from the bytes (tests compare the two). */
   fastText?: boolean;
-}
-
-export function frameJson(p: Packet): Record<string, unknown> {
-  const f = p.frame;
-  const o: Record<string, unknown> = {
-    file: f.source.file,
-    frame: f.number,
-    ts: f.noTimestamp ? null : formatTs(f.tsSec, f.tsNsec),
-    node: f.source.node,
-    iface: f.source.iface,
-    caplen: f.caplen,
-    len: f.len,
-    layers: p.layers,
-  };
-  if (p.error) o.error = p.error;
-  if (f.comments) o.comments = f.comments;
-  return o;
 }
 
 // the escaped label of each source, made once (not per frame); made again if a name changes
@@ -118,7 +102,7 @@ export async function runDecode(a: DecodeArgs, out: Output, stderr: (l: string) 
           perSource[sid] = (perSource[sid] ?? 0) + 1;
           continue;
         }
-        if (a.json) out.line(JSON.stringify(frameJson(p)));
+        if (a.json) writeFrameJson(out, p);
         else {
           out.line(frameText(p));
           if (a.verbose) for (const l of packetDetail(p)) out.line(`    ${l}`);
@@ -183,3 +167,4 @@ function writeCount(
 }
 
 export type { Frame };
+export { frameJson };

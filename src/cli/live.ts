@@ -24,7 +24,8 @@ import { RoleOverrides } from '../analysis/roles.js';
 import { parseDurationNs } from '../analysis/run.js';
 import type { Trace } from '../analysis/timeline.js';
 import { compileFilter, FilterError } from '../filter/index.js';
-import { frameJson, frameText } from './decode.js';
+import { frameText } from './decode.js';
+import { writeFrameJson } from './json.js';
 import { escapeText } from './escape.js';
 import type { Output } from './output.js';
 import { hexDump, packetDetail } from './packet-text.js';
@@ -193,7 +194,7 @@ export async function runLive(a: LiveArgs, out: Output, stderr: (l: string) => v
           if (engine) {
             engine.push(f);
           } else {
-            if (a.json) out.line(JSON.stringify(frameJson(p!)));
+            if (a.json) writeFrameJson(out, p!);
             else {
               out.line(frameText(p!));
               if (a.verbose) for (const l of packetDetail(p!)) out.line(`    ${l}`);

@@ -17,9 +17,29 @@ export function u32(b: Uint8Array, o: number): number {
 
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/*
+ * A capture holds few distinct addresses, each in many frames: the text of the last ones is
+ * kept in small direct-mapped tables (slot by a mix of the address bits), so that a frame does
+ * not build its address strings again, and every frame with an address shares one string.
+ */
+const ADDR_SLOTS = 1024;
+const macHi = new Int32Array(ADDR_SLOTS).fill(-1);
+const macLo = new Int32Array(ADDR_SLOTS);
+const macStrings: string[] = new Array<string>(ADDR_SLOTS).fill('');
+const ipKeys = new Uint32Array(ADDR_SLOTS);
+const ipStrings: string[] = new Array<string>(ADDR_SLOTS).fill('');
+
 /** a6:97:ac:c3:8a:6f */
 export function macText(b: Uint8Array, o: number): string {
-  return `${HEX[b[o]]}:${HEX[b[o + 1]]}:${HEX[b[o + 2]]}:${HEX[b[o + 3]]}:${HEX[b[o + 4]]}:${HEX[b[o + 5]]}`;
+  const hi = (b[o] << 16) | (b[o + 1] << 8) | b[o + 2];
+  const lo = (b[o + 3] << 16) | (b[o + 4] << 8) | b[o + 5];
+  const slot = (lo ^ (lo >>> 10) ^ (hi << 3) ^ (hi >>> 13)) & (ADDR_SLOTS - 1);
+  if (macHi[slot] === hi && macLo[slot] === lo) return macStrings[slot];
+  const s = `${HEX[b[o]]}:${HEX[b[o + 1]]}:${HEX[b[o + 2]]}:${HEX[b[o + 3]]}:${HEX[b[o + 4]]}:${HEX[b[o + 5]]}`;
+  macHi[slot] = hi;
+  macLo[slot] = lo;
+  macStrings[slot] = s;
+  return s;
 }
 
 /** Any number of bytes as lower-case hex pairs joined by colons ('' for none). */
@@ -31,7 +51,14 @@ export function hexColon(b: Uint8Array, o: number, n: number): string {
 
 /** 10.10.1.5 */
 export function ipv4Text(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const a = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  const slot = (a ^ (a >>> 10) ^ (a >>> 20)) & (ADDR_SLOTS - 1);
+  const s = ipStrings[slot];
+  if (ipKeys[slot] === a && s !== '') return s;
+  const t = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  ipKeys[slot] = a;
+  ipStrings[slot] = t;
+  return t;
 }
 
 /** RFC 5952 text of the 16 bytes at `o`: lower case, longest zero run (of 2+) as `::`. */

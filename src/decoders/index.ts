@@ -85,12 +85,18 @@ function resolve(o: DecodeOptions): Prefs {
 const resolved = new WeakMap<DecodeOptions, Prefs>();
 const NO_OPTIONS: DecodeOptions = Object.freeze({});
 
+let lastOptions: DecodeOptions | undefined;
+let lastPrefs: Prefs | undefined;
+
 export function prefsFor(o: DecodeOptions): Prefs {
+  if (o === lastOptions) return lastPrefs!;
   let prefs = resolved.get(o);
   if (prefs === undefined) {
     prefs = resolve(o);
     resolved.set(o, prefs);
   }
+  lastOptions = o;
+  lastPrefs = prefs;
   return prefs;
 }
 
