@@ -53,7 +53,7 @@ export interface Frame {
   readonly caplen: number;
   /** Length on the wire. */
   readonly len: number;
-  /** The captured bytes. */
+  /** The captured bytes. (A FrameRecord's is a getter: `{ ...f }` does not copy it; name it.) */
   readonly bytes: Uint8Array;
   /** Byte offset of the record (pcap record header / pcapng block) in its input. */
   readonly offset: number;

@@ -164,7 +164,7 @@ describe('the JSON writer gives JSON.stringify(frameJson(p)) byte for byte', () 
       id: 7,
     };
     const [real] = await framesOf(join(PUBLIC_DIR, 'tcpdump/vxlan.pcap'));
-    const frame = (over: Partial<Frame>): Frame => ({ ...real, source, ...over });
+    const frame = (over: Partial<Frame>): Frame => ({ ...real, bytes: real.bytes, source, ...over });
     const base = dissect(real, {});
     const layer = (i: number, over: Record<string, unknown>): Layer => ({ ...base.layers[i], ...over }) as Layer;
     const packets: Packet[] = [
