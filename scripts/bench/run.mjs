@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// vxdecode performance benchmark (issue 10): `npm run bench`.
+// vxdecode performance benchmark: `npm run bench`.
 //
 // 1. installs what it needs if missing (Debian: tcpdump, tshark, wireshark-common, iperf3, time,
 //    and the lab's tools), builds vxdecode if dist/ is older than src/;
