@@ -212,6 +212,9 @@ export interface LiveSession {
 }
 
 /** Capture on several interfaces; iterate `batches()` for frames, `stop()` to end. */
+/** Cap objects whose open failed (see openOne): never collected. */
+const unusable: unknown[] = [];
+
 export class LiveCapture implements LiveSession {
   readonly dropsKnown = false;
   readonly stats: LiveStats[] = [];
@@ -266,6 +269,9 @@ export class LiveCapture implements LiveSession {
     try {
       linkName = c.open(iface, o.filter ?? '', o.bufferSize ?? 16 << 20, buf);
     } catch (e) {
+      // cap 0.2's destructor stops a poll handle that a failed open never started (a crash
+      // when the object is collected): keep it for the life of the process
+      unusable.push(c);
       throw classifyOpenError(iface, o.filter, String((e as Error)?.message ?? e), devices);
     }
     this.handles.push(c);

@@ -191,6 +191,28 @@ describe('vxdecode live --backend tcpdump', () => {
   });
 });
 
+describe('a capture that fails to open', () => {
+  it('leaves nothing that crashes when the garbage collector runs (bad filter, interface down)', () => {
+    execFileSync('ip', ['-n', lab.node, 'link', 'add', 'vgc0', 'type', 'veth', 'peer', 'name', 'vgc1']);
+    // cap's destructor on a handle whose open failed stops a poll handle that was never started
+    const script = `
+      const { loadCap, LiveCapture } = await import(${JSON.stringify(join(ROOT, 'dist/capture/live.js'))});
+      const { SourceRegistry } = await import(${JSON.stringify(join(ROOT, 'dist/capture/input.js'))});
+      const l = loadCap();
+      if (!l.ok) process.exit(0);
+      for (let i = 0; i < 20; i++) {
+        for (const [ifaces, filter] of [[['veth1'], 'tcp port'], [['vgc0'], undefined]]) {
+          try { LiveCapture.open(l.cap, new SourceRegistry(), { ifaces, filter, node: 'n' }); process.exit(2); } catch {}
+        }
+        globalThis.gc();
+      }
+      process.exit(0);`;
+    const r = spawnSync('ip', ['netns', 'exec', lab.node, process.execPath, '--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+  });
+});
+
 describe('vxdecode live: what goes wrong is said in one line', () => {
   it('no such interface, interface down, bad capture filter', async () => {
     execFileSync('ip', ['-n', lab.node, 'link', 'add', 'vdown0', 'type', 'veth', 'peer', 'name', 'vdown1']);
