@@ -35,6 +35,8 @@ export type ReaderMessage =
       sources?: Source[];
       /** Comments of frames that have some: [index in batch, comments]. */
       comments?: [number, readonly string[]][];
+      /** Bytes read so far from each input (in input order). */
+      read: number[];
     }
   | { kind: 'end'; reports: InputReport[]; sources?: Source[] }
   | { kind: 'fail'; message: string };

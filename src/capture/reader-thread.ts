@@ -102,6 +102,7 @@ export async function* threadedMerge(inputs: readonly Input[]): AsyncGenerator<F
         return;
       }
       worker.postMessage('more');
+      for (let k = 0; k < inputs.length; k++) inputs[k].parser.bytesRead = m.read[k];
       const meta = m.meta;
       const bytes = m.bytes;
       const n = meta.length / META;

@@ -56,7 +56,9 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
   sentSources = registry.sources.length;
   if (credits === 0) await new Promise<void>((r) => (wake = r));
   credits--;
-  const msg: ReaderMessage = { kind: 'frames', meta, bytes: buf, sources, comments };
+  // how far each input has got, for progress shown while reading (the TUI's bar)
+  const read = inputs.map((i) => i.parser.bytesRead);
+  const msg: ReaderMessage = { kind: 'frames', meta, bytes: buf, sources, comments, read };
   port.postMessage(msg, [meta.buffer, buf.buffer]);
 }
 

@@ -59,7 +59,7 @@ describe('the reader thread', () => {
     expect(b).toEqual(a);
   });
 
-  it('stops its thread when the reader stops early', async () => {
+  it('says how far it has read, and stops its thread when the reader stops early', async () => {
     const dir = join(CAPTURES, 'vxlan-ping');
     const files = readdirSync(dir).filter((f) => f.endsWith('.pcap')).map((f) => join(dir, f));
     const registry = new SourceRegistry();
@@ -67,6 +67,8 @@ describe('the reader thread', () => {
     const it = mergeInputs(inputs, { thread: true });
     const first = await it.next();
     expect(first.done).toBe(false);
+    // progress is known while reading, not only at the end
+    expect(inputs.reduce((n, i) => n + i.parser.bytesRead, 0)).toBeGreaterThan(0);
     await it.return(undefined);
     expect((await it.next()).done).toBe(true);
   });
