@@ -18,7 +18,7 @@ export const THREAD_MIN_BYTES = 16 << 20;
 
 /** Files only (a pipe or standard input is read where it is), and enough of them to pay. */
 export function worthThread(inputs: readonly Input[]): boolean {
-  // VXDECODE_READER_THREAD=0: never (1: always, for files)
+  // VXDECODE_READER_THREAD=0: never; 1: whatever the size (files only)
   const env = process.env.VXDECODE_READER_THREAD;
   if (env === '0') return false;
   let total = 0;
