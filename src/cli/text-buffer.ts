@@ -47,13 +47,6 @@ export class TextBuffer {
     this.buf[this.pos++] = 10;
   }
 
-  /** Bytes buffered and not yet taken. */
-  get size(): number {
-    let n = this.pos;
-    for (const b of this.full) n += b.length;
-    return n;
-  }
-
   /** Take the buffered bytes (the buffer is then empty). */
   take(): Buffer[] {
     const chunks = this.full;
