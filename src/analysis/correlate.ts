@@ -14,6 +14,7 @@
  */
 import { PROTO_TCP, TCP_ACK, type Obs } from './extract.js';
 import { identityKey, natCompatible, sameIdentity } from './identity.js';
+import { MinHeap } from '../util/heap.js';
 
 export class Group {
   readonly obs: Obs[];
@@ -52,7 +53,11 @@ export class Group {
 export class Correlator {
   private readonly byKey = new Map<number, Group>();
   private readonly byAck = new Map<number, Group>();
-  private readonly heap: Group[] = [];
+  /** Open groups by (deadline, first sighting, creation). */
+  private readonly heap = new MinHeap<Group>(
+    (a, b) => a.deadline < b.deadline || (a.deadline === b.deadline && (a.firstT < b.firstT || (a.firstT === b.firstT && a.seq < b.seq))),
+    (g, i) => (g.heapPos = i),
+  );
   private nextSeq = 0;
   /** Open groups (for tests and memory accounting). */
   open = 0;
@@ -132,26 +137,23 @@ export class Correlator {
   private reschedule(g: Group): void {
     const d = g.lastT + (g.complete ? this.slack : this.window);
     if (d === g.deadline) return;
-    const earlier = d < g.deadline;
     g.deadline = d;
-    if (earlier) this.up(g.heapPos);
-    else this.down(g.heapPos);
+    this.heap.update(g.heapPos);
   }
 
   /** Close and hand on every group whose window ended before `watermark` (corrected ns). */
   advance(watermark: number): void {
     const h = this.heap;
-    while (h.length) {
-      const g = h[0];
+    while (h.size) {
+      const g = h.peek()!;
       if (g.deadline >= watermark) break;
-      this.pop();
-      this.close(g);
+      this.close(this.pop());
     }
   }
 
   /** Close everything (end of input), in the order of their deadlines. */
   flush(): void {
-    while (this.heap.length) this.close(this.pop());
+    while (this.heap.size) this.close(this.pop());
   }
 
   private close(g: Group): void {
@@ -174,56 +176,13 @@ export class Correlator {
     this.onClose(g);
   }
 
-  // a min-heap on (deadline, first sighting, creation)
-  private less(a: Group, b: Group): boolean {
-    return a.deadline < b.deadline || (a.deadline === b.deadline && (a.firstT < b.firstT || (a.firstT === b.firstT && a.seq < b.seq)));
-  }
   private push(g: Group): void {
-    g.heapPos = this.heap.length;
     this.heap.push(g);
-    this.up(g.heapPos);
   }
   private pop(): Group {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      last.heapPos = 0;
-      this.down(0);
-    }
-    top.heapPos = -1;
-    return top;
-  }
-  private up(i: number): void {
-    const h = this.heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      this.swap(i, p);
-      i = p;
-    }
-  }
-  private down(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l], h[m])) m = l;
-      if (r < h.length && this.less(h[r], h[m])) m = r;
-      if (m === i) return;
-      this.swap(i, m);
-      i = m;
-    }
-  }
-  private swap(i: number, j: number): void {
-    const h = this.heap;
-    const t = h[i];
-    h[i] = h[j];
-    h[j] = t;
-    h[i].heapPos = i;
-    h[j].heapPos = j;
+    const g = this.heap.pop();
+    g.heapPos = -1;
+    return g;
   }
 }
 

@@ -11,6 +11,7 @@ import type { RoleOverrides } from './roles.js';
 import { FlowStats, LatencyStats } from './stats.js';
 import { buildTrace, type Trace } from './timeline.js';
 import { Topology, type IfaceInfo } from './topology.js';
+import { MinHeap } from '../util/heap.js';
 
 export interface EngineOptions {
   /** A packet's sightings may be this far apart (ns, corrected clocks); default 1 s. */
@@ -44,7 +45,8 @@ export class TraceEngine {
   private reorder: number;
   private readonly slack: number;
   /** Sightings waiting to be put in order (a min-heap on t), when reordering. */
-  private readonly pending: (Obs | ArpObs)[] = [];
+  /** Sightings held back by the reorder horizon, by time. */
+  private readonly pending = new MinHeap<Obs | ArpObs>((a, b) => a.t < b.t);
   /** Sightings that arrived later than the reorder horizon allowed, and how late the latest was. */
   late = 0;
   maxLateNs = 0;
@@ -134,11 +136,11 @@ export class TraceEngine {
         this.process(x);
         return;
       }
-      heapPush(this.pending, x);
+      this.pending.push(x);
       const horizon = this.rawNow - this.maxOff - this.reorder;
       const p = this.pending;
-      while (p.length && p[0].t <= horizon) {
-        const y = heapPop(p);
+      while (p.size && p.peek()!.t <= horizon) {
+        const y = p.pop();
         this.released = y.t;
         this.process(y);
       }
@@ -174,8 +176,8 @@ export class TraceEngine {
     if (this.reorder > 0) {
       const horizon = now - this.maxOff - this.reorder;
       const p = this.pending;
-      while (p.length && p[0].t <= horizon) {
-        const y = heapPop(p);
+      while (p.size && p.peek()!.t <= horizon) {
+        const y = p.pop();
         this.released = y.t;
         this.process(y);
       }
@@ -185,7 +187,7 @@ export class TraceEngine {
 
   finish(): void {
     const p = this.pending;
-    while (p.length) this.process(heapPop(p));
+    while (p.size) this.process(p.pop());
     this.corr.flush();
   }
 
@@ -204,37 +206,4 @@ export class TraceEngine {
     this.flows.add(t);
     this.opts.onTrace(t);
   }
-}
-
-// a binary min-heap on t
-function heapPush(h: (Obs | ArpObs)[], x: Obs | ArpObs): void {
-  h.push(x);
-  let i = h.length - 1;
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (h[p].t <= x.t) break;
-    h[i] = h[p];
-    i = p;
-  }
-  h[i] = x;
-}
-
-function heapPop(h: (Obs | ArpObs)[]): Obs | ArpObs {
-  const top = h[0];
-  const last = h.pop()!;
-  if (h.length) {
-    let i = 0;
-    const n = h.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && h[r].t < h[l].t ? r : l;
-      if (h[c].t >= last.t) break;
-      h[i] = h[c];
-      i = c;
-    }
-    h[i] = last;
-  }
-  return top;
 }

@@ -5,6 +5,7 @@
 import { Input, SourceRegistry, type InterfaceNames, type InputSpec, parseInputArg } from './input.js';
 import type { CaptureProblem } from './parser.js';
 import { type Frame, type Source } from './frame.js';
+import { MinHeap } from '../util/heap.js';
 
 export interface FileFrames {
   frames: Frame[];
@@ -45,36 +46,12 @@ export async function* merged(inputs: readonly Pick<Input, 'batches'>[]): AsyncG
     pos: number;
     order: number;
   }
-  const heap: Cursor[] = [];
-  const less = (a: Cursor, b: Cursor): boolean => {
+  // by the next frame's time, then input order (stable for equal timestamps)
+  const heap = new MinHeap<Cursor>((a, b) => {
     const fa = a.batch[a.pos];
     const fb = b.batch[b.pos];
-    return fa.tsSec !== fb.tsSec
-      ? fa.tsSec < fb.tsSec
-      : fa.tsNsec !== fb.tsNsec
-        ? fa.tsNsec < fb.tsNsec
-        : a.order < b.order;
-  };
-  const up = (i: number): void => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(heap[i], heap[p])) break;
-      [heap[i], heap[p]] = [heap[p], heap[i]];
-      i = p;
-    }
-  };
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l], heap[m])) m = l;
-      if (r < heap.length && less(heap[r], heap[m])) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
-  };
+    return fa.tsSec !== fb.tsSec ? fa.tsSec < fb.tsSec : fa.tsNsec !== fb.tsNsec ? fa.tsNsec < fb.tsNsec : a.order < b.order;
+  });
   const refill = async (c: Cursor): Promise<boolean> => {
     for (;;) {
       const n = await c.it.next();
@@ -88,14 +65,11 @@ export async function* merged(inputs: readonly Pick<Input, 'batches'>[]): AsyncG
   };
   for (let k = 0; k < inputs.length; k++) {
     const c: Cursor = { it: inputs[k].batches(), batch: [], pos: 0, order: k };
-    if (await refill(c)) {
-      heap.push(c);
-      up(heap.length - 1);
-    }
+    if (await refill(c)) heap.push(c);
   }
   let out: Frame[] = [];
-  while (heap.length) {
-    const c = heap[0];
+  while (heap.size) {
+    const c = heap.peek()!;
     out.push(c.batch[c.pos++]);
     if (c.pos === c.batch.length) {
       // Hand on what is merged so far before waiting for more input (live pipes).
@@ -104,15 +78,12 @@ export async function* merged(inputs: readonly Pick<Input, 'batches'>[]): AsyncG
         out = [];
       }
       if (!(await refill(c))) {
-        const last = heap.pop()!;
-        if (heap.length) {
-          heap[0] = last;
-          down(0);
-        }
+        heap.pop();
         continue;
       }
     }
-    down(0);
+    // the cursor's next frame is later: move it down
+    heap.update(0);
     if (out.length >= 4096) {
       yield out;
       out = [];

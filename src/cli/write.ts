@@ -22,6 +22,7 @@ import type { Trace } from '../analysis/timeline.js';
 import { packetSummary } from '../analysis/timeline.js';
 import { escapeText } from './escape.js';
 import { duration } from './time.js';
+import { MinHeap } from '../util/heap.js';
 
 /** Options of every command that can write a pcapng. */
 export interface WriteArgs {
@@ -265,7 +266,8 @@ export interface TraceWriterOptions {
  * raw clock has moved that far past it, and the held frames are kept in a heap by corrected time.
  */
 export class TraceWriter {
-  private readonly heap: Held[] = [];
+  /** Held frames by (corrected time, arrival). */
+  private readonly heap = new MinHeap<Held>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
   /** Held frames waiting for a trace, by `sourceId:frameNumber`. */
   private readonly waiting = new Map<string, Held>();
   private offsets: ReadonlyMap<string, number> = new Map();
@@ -301,7 +303,7 @@ export class TraceWriter {
     if (raw > this.rawNow) this.rawNow = raw;
     const h: Held = { f, t: raw - (this.offsets.get(f.source.node) ?? 0), seq: this.seq++, state: traced ? 0 : this.o.onlyTraced ? 2 : 1 };
     if (traced) this.waiting.set(`${f.source.id}:${f.number}`, h);
-    this.push(h);
+    this.heap.push(h);
   }
 
   trace(t: Trace, shown = true): void {
@@ -333,24 +335,24 @@ export class TraceWriter {
     const safe = this.rawNow - Math.max(0, this.maxOff) - 1;
     const expire = this.rawNow - 3 * this.o.windowNs - 60e9;
     const h = this.heap;
-    while (h.length) {
-      const top = h[0];
+    while (h.size) {
+      const top = h.peek()!;
       if (top.t > safe) break;
       if (top.state === 0) {
-        if (top.t >= expire && h.length < 2_000_000) break;
+        if (top.t >= expire && h.size < 2_000_000) break;
         this.waiting.delete(`${top.f.source.id}:${top.f.number}`);
         this.expired++;
         top.state = 1;
       }
-      this.pop();
+      h.pop();
       this.write(top);
     }
   }
 
   /** End of input (the engine has emitted every trace): write everything still held. */
   finish(): void {
-    while (this.heap.length) {
-      const top = this.pop();
+    while (this.heap.size) {
+      const top = this.heap.pop();
       if (top.state === 0) {
         if (this.o.onlyTraced) continue;
         this.expired++;
@@ -362,47 +364,11 @@ export class TraceWriter {
 
   /** Frames held in memory now. */
   get holding(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   private write(h: Held): void {
     if (h.state === 2) return;
     this.file.frame(h.f, { comments: h.comments, offsetNs: this.offsets.get(h.f.source.node) });
-  }
-
-  // a min-heap on (t, seq)
-  private less(a: Held, b: Held): boolean {
-    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
-  }
-  private push(x: Held): void {
-    const h = this.heap;
-    h.push(x);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-  private pop(): Held {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
   }
 }
