@@ -55,10 +55,8 @@ export function changeText(c: Change): string {
       return `TTL went up ${c.ttl_from}→${c.ttl_to}?`;
     case 'mac':
       return c.dst >= 0 ? `MAC ${macText(c.src) || '?'} > ${macText(c.dst)}` : `MAC from ${macText(c.src)}`;
-    case 'encap': {
-      const o = c.obs;
-      return `encap ${c.tunnel === 'vxlan' ? `VXLAN vni ${o.vni}` : 'UDP'} ${ipText(o.oSrc)}:${o.oSport} > ${ipText(o.oDst)}:${o.oDport}`;
-    }
+    case 'encap':
+      return `encap ${c.tunnel === 'vxlan' ? `VXLAN vni ${c.vni}` : 'UDP'} ${ipText(c.src)}:${c.sport} > ${ipText(c.dst)}:${c.dport}`;
     case 'decap':
       return `decap ${c.tunnel === 'vxlan' ? 'VXLAN' : 'UDP'}`;
     case 'nat':
@@ -204,20 +202,149 @@ export function putNs(tb: TextBuffer, ns: number): number {
 }
 
 /**
+ * What a hop line says after its times, remembered per interface and side (the first hop, an
+ * outbound one, an inbound one): the packets of a flow repeat it hop after hop, so it is made
+ * once and copied as bytes while its inputs stay the same (changes are shared objects, see
+ * timeline.ts, compared by identity).
+ */
+class PartsMemo {
+  macSrc = -2;
+  macDst = -2;
+  ttl = -1;
+  changes: Change[] = [];
+  gso = false;
+  ipLen = -1;
+  count = 1;
+  clock = false;
+  text = '';
+  bytes: Buffer | undefined = undefined;
+}
+const partsMemos = new WeakMap<object, PartsMemo[]>();
+
+function sameChanges(a: readonly Change[], b: readonly Change[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The text after a hop's times ('' for none). */
+function hopParts(h: Hop, k: number, clock: boolean, ctx: TextContext): PartsMemo {
+  let slots = partsMemos.get(h.iface);
+  if (!slots) partsMemos.set(h.iface, (slots = []));
+  const slot = k === 0 ? 0 : h.outbound ? 1 : 2;
+  let m = slots[slot];
+  const o = h.obs;
+  const first = k === 0;
+  const count = h.count;
+  if (
+    m &&
+    (!first || (m.macSrc === o.macSrc && m.macDst === o.macDst && m.ttl === o.ttl)) &&
+    m.gso === h.gso &&
+    (!h.gso || m.ipLen === o.ipLen) &&
+    m.count === count &&
+    m.clock === clock &&
+    sameChanges(m.changes, h.changes)
+  )
+    return m;
+  if (!m) slots[slot] = m = new PartsMemo();
+  let parts = '';
+  if (first) {
+    if (o.macSrc >= 0 && o.macDst >= 0) parts = `${macText(o.macSrc)} > ${macText(o.macDst)}; `;
+    else if (o.macSrc >= 0) parts = `from ${macText(o.macSrc)}; `;
+    parts += `ttl ${o.ttl}`;
+  }
+  const ch = h.changes;
+  for (let c = 0; c < ch.length; c++) parts = parts ? `${parts}; ${changeText(ch[c])}` : changeText(ch[c]);
+  if (h.gso) parts = parts ? `${parts}; GSO ${o.ipLen} B` : `GSO ${o.ipLen} B`;
+  if (h.more && !ch.some((c) => c.type === 'segmented')) parts = `${parts ? parts + '; ' : ''}${count} segments`;
+  if (clock) {
+    const off = ctx.offsets.get(h.iface.node);
+    if (off) parts += ` [${names(h).node} clock corrected by ${fmtOffset(-off)}]`;
+  }
+  m.macSrc = o.macSrc;
+  m.macDst = o.macDst;
+  m.ttl = o.ttl;
+  m.changes = ch.slice();
+  m.gso = h.gso;
+  m.ipLen = o.ipLen;
+  m.count = count;
+  m.clock = clock;
+  m.text = parts;
+  m.bytes = undefined;
+  return m;
+}
+
+/** The first line's packet summary, remembered per interface while the packets look alike. */
+interface SummaryMemo {
+  o: Obs;
+  bytes: Buffer;
+}
+const summaryMemos = new WeakMap<object, SummaryMemo>();
+
+/** a and b print the same summary (packetSummary). */
+function sameSummary(a: Obs, b: Obs): boolean {
+  return (
+    a.src === b.src &&
+    a.dst === b.dst &&
+    a.proto === b.proto &&
+    a.ipLen === b.ipLen &&
+    a.frag === b.frag &&
+    a.mf === b.mf &&
+    (a.frag === 0 || a.id === b.id) &&
+    a.sport === b.sport &&
+    a.dport === b.dport &&
+    a.l4len === b.l4len &&
+    a.flags === b.flags &&
+    a.seq === b.seq &&
+    a.ack === b.ack &&
+    a.icmpType === b.icmpType &&
+    a.icmpCode === b.icmpCode &&
+    a.icmpId === b.icmpId &&
+    a.icmpSeq === b.icmpSeq &&
+    a.icmpMtu === b.icmpMtu
+  );
+}
+
+function putSummary(tb: TextBuffer, h: Hop): void {
+  const o = h.obs;
+  const m = summaryMemos.get(h.iface);
+  if (m && sameSummary(m.o, o)) {
+    tb.reserve(m.bytes.length);
+    tb.pos += m.bytes.copy(tb.buf, tb.pos);
+    return;
+  }
+  const text = packetSummary(o);
+  summaryMemos.set(h.iface, { o, bytes: Buffer.from(text) });
+  tb.str(text);
+}
+
+const PACKET = Buffer.from('packet ');
+const DELIVERED_IN = Buffer.from('  delivered in ');
+
+function putBytes(tb: TextBuffer, b: Buffer): void {
+  tb.reserve(b.length);
+  tb.pos += b.copy(tb.buf, tb.pos);
+}
+
+/**
  * One trace as text, written into `tb`: a line per hop whose fixed part (names, role) is
  * copied as bytes and whose times are written as digits (this runs for every hop of every
  * packet of `vxdecode trace`).
  */
 export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
-  const first = t.hops[0].obs;
   const v = t.verdict;
-  const status =
-    v.status === 'delivered'
-      ? `delivered in ${fmtNs(t.durationNs)}`
-      : v.status === 'lost'
-        ? `LOST after ${esc(v.after!.iface.node)} ${esc(v.after!.iface.name)}`
-        : `incomplete`;
-  tb.line(`packet ${t.id}  ${packetSummary(first)}  ${status}`);
+  putBytes(tb, PACKET);
+  tb.reserve(24);
+  digits(tb, t.id);
+  tb.buf[tb.pos++] = SP;
+  tb.buf[tb.pos++] = SP;
+  putSummary(tb, t.hops[0]);
+  if (v.status === 'delivered') {
+    putBytes(tb, DELIVERED_IN);
+    tb.reserve(40);
+    putNs(tb, t.durationNs);
+    tb.buf[tb.pos++] = 10;
+  } else tb.line(v.status === 'lost' ? `  LOST after ${esc(v.after!.iface.node)} ${esc(v.after!.iface.name)}` : `  incomplete`);
   const hops = t.hops;
   let wn = 0;
   let wi = 0;
@@ -228,21 +355,9 @@ export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
   }
   for (let k = 0; k < hops.length; k++) {
     const h = hops[k];
-    const o = h.obs;
-    let parts = '';
-    if (k === 0) {
-      if (o.macSrc >= 0 && o.macDst >= 0) parts = `${macText(o.macSrc)} > ${macText(o.macDst)}; `;
-      else if (o.macSrc >= 0) parts = `from ${macText(o.macSrc)}; `;
-      parts += `ttl ${o.ttl}`;
-    }
-    const ch = h.changes;
-    for (let c = 0; c < ch.length; c++) parts = parts ? `${parts}; ${changeText(ch[c])}` : changeText(ch[c]);
-    if (h.gso) parts = parts ? `${parts}; GSO ${o.ipLen} B` : `GSO ${o.ipLen} B`;
-    if (h.more && !ch.some((c) => c.type === 'segmented')) parts = `${parts ? parts + '; ' : ''}${h.count} segments`;
-    if (ctx.offsets.size && (k === 0 || hops[k - 1].iface.node !== h.iface.node)) {
-      const off = ctx.offsets.get(h.iface.node);
-      if (off) parts += ` [${names(h).node} clock corrected by ${fmtOffset(-off)}]`;
-    }
+    const clock = ctx.offsets.size > 0 && (k === 0 || hops[k - 1].iface.node !== h.iface.node);
+    const pm = hopParts(h, k, clock, ctx);
+    const parts = pm.text;
     const prefix = hopPrefix(h, wn, wi);
     tb.reserve(prefix.length + 2 * 64 + 2);
     tb.pos += prefix.copy(tb.buf, tb.pos);
@@ -282,7 +397,10 @@ export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
       if (w < 12) spaces(tb, 12 - w);
       tb.buf[tb.pos++] = SP;
     }
-    tb.line(parts);
+    const pb = (pm.bytes ??= Buffer.from(parts));
+    tb.reserve(pb.length + 1);
+    tb.pos += pb.copy(tb.buf, tb.pos);
+    tb.buf[tb.pos++] = 10;
   }
   if (v.status !== 'delivered' || v.skipped.length) {
     tb.line(`  → ${v.status}: ${esc(v.reason)}`);
@@ -299,19 +417,17 @@ export function changeJson(c: Change): Record<string, unknown> {
   switch (c.type) {
     case 'mac':
       return { type: 'mac', src: c.src >= 0 ? macText(c.src) : null, dst: c.dst >= 0 ? macText(c.dst) : null };
-    case 'encap': {
-      const o = c.obs;
+    case 'encap':
       return {
         type: 'encap',
         tunnel: c.tunnel,
-        ...(c.tunnel === 'vxlan' ? { vni: o.vni } : {}),
-        outer_src: ipText(o.oSrc),
-        outer_dst: ipText(o.oDst),
-        outer_sport: o.oSport,
-        outer_dport: o.oDport,
-        outer_ttl: o.oTtl,
+        ...(c.tunnel === 'vxlan' ? { vni: c.vni } : {}),
+        outer_src: ipText(c.src),
+        outer_dst: ipText(c.dst),
+        outer_sport: c.sport,
+        outer_dport: c.dport,
+        outer_ttl: c.ttl,
       };
-    }
     default:
       return c as unknown as Record<string, unknown>;
   }

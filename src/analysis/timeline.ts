@@ -27,8 +27,8 @@ export type Change =
   | { type: 'routed'; ttl_from: number; ttl_to: number }
   /** MACs rewritten: the new ones (numbers here; text in JSON, -1 unknown). */
   | { type: 'mac'; src: number; dst: number }
-  /** Encapsulated: the outer header is the hop's (see hopJson / changeJson). */
-  | { type: 'encap'; tunnel: 'vxlan' | 'udp'; obs: Obs }
+  /** Encapsulated: the outer header (see changeJson). */
+  | { type: 'encap'; tunnel: 'vxlan' | 'udp'; vni: number; src: number; dst: number; sport: number; dport: number; ttl: number }
   | { type: 'decap'; tunnel: 'vxlan' | 'udp' }
   | { type: 'nat'; field: 'dst' | 'src'; from: string; to: string }
   | { type: 'fragmented'; ip_len: number; from_len: number }
@@ -173,7 +173,7 @@ export function buildTrace(g: Group, topo: Topology, opts: TimelineOptions): Tra
     const outerOwner = enc ? topo.underlayNode(enc.oSrc) : undefined;
     const srcOwner = topo.nodeOfIp(rep.src);
     for (const n of nodes) n.owner = n.name === outerOwner ? 0 : n.name === srcOwner ? 0.5 : 1;
-    nodes.sort((a, b) => b.maxTtl - a.maxTtl || a.owner - b.owner || a.minT - b.minT);
+    insertionSort(nodes, byTravel);
     // the TTL decided: teach the topology who owns the outer addresses
     if (enc && nodes[0].maxTtl > nodes[1].maxTtl) {
       topo.voteUnderlay(enc.oSrc, nodes[0].name, 1);
@@ -191,7 +191,7 @@ export function buildTrace(g: Group, topo: Topology, opts: TimelineOptions): Tra
     if (!single) {
       const out = k === 0;
       for (const h of n.hops) h.outbound = out;
-      if (n.hops.length > 1) n.hops.sort(byTimeThenRank);
+      if (n.hops.length > 1) insertionSort(n.hops, byTimeThenRank);
       for (const h of n.hops) ordered.push(h);
       continue;
     }
@@ -208,7 +208,7 @@ export function buildTrace(g: Group, topo: Topology, opts: TimelineOptions): Tra
       else if (n.maxTtl !== n.minTtl) h.outbound = h.obs.ttl === n.maxTtl;
       else h.outbound = srcIsPod && !((h.role === 'pod' || h.role === 'veth') && h.iface.podIp() !== h.obs.src);
     }
-    n.hops.sort(byTimeThenRank);
+    insertionSort(n.hops, byTimeThenRank);
     for (const h of n.hops) ordered.push(h);
   }
 
@@ -254,19 +254,79 @@ function byTimeThenRank(a: Hop, b: Hop): number {
   return a.t - b.t || rank(a) - rank(b);
 }
 
+function byTravel(a: NodeGroup, b: NodeGroup): number {
+  return b.maxTtl - a.maxTtl || a.owner - b.owner || a.minT - b.minT;
+}
+
+/**
+ * Stable in-place sort for the few hops of a packet: Array.prototype.sort allocates a work
+ * array on every call, which at one call per node per packet was a tenth of trace's garbage.
+ */
+function insertionSort<T>(a: T[], cmp: (x: T, y: T) => number): void {
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i];
+    let j = i - 1;
+    while (j >= 0 && cmp(a[j], x) > 0) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
+
 export function isGso(o: Obs): boolean {
   return o.proto === PROTO_TCP && o.ipLen > 1500;
+}
+
+/*
+ * Changes are shared, read-only objects where they repeat packet after packet (routing, MAC
+ * rewrites, encapsulation and decapsulation): the same object every time, so that its text is
+ * made once (format.ts) and a busy trace makes no garbage for them.
+ */
+const DECAP_VXLAN: Change = { type: 'decap', tunnel: 'vxlan' };
+const DECAP_UDP: Change = { type: 'decap', tunnel: 'udp' };
+const ROUTED: Change[] = [];
+const TTL_UP: Change[] = [];
+
+function ttlChange(from: number, to: number): Change {
+  const k = (from << 8) | to;
+  if (to < from) return (ROUTED[k] ??= { type: 'routed', ttl_from: from, ttl_to: to });
+  return (TTL_UP[k] ??= { type: 'ttl-increased', ttl_from: from, ttl_to: to });
+}
+
+/** The last MAC and encapsulation changes made at an interface, reused while they repeat. */
+interface IfaceChanges {
+  mac?: Extract<Change, { type: 'mac' }>;
+  encap?: Extract<Change, { type: 'encap' }>;
+}
+const ifaceChanges = new WeakMap<IfaceInfo, IfaceChanges>();
+
+function macChange(h: Hop, src: number, dst: number): Change {
+  let m = ifaceChanges.get(h.iface);
+  if (!m) ifaceChanges.set(h.iface, (m = {}));
+  const c = m.mac;
+  if (c && c.src === src && c.dst === dst) return c;
+  return (m.mac = { type: 'mac', src, dst });
+}
+
+function encapChange(h: Hop, o: Obs): Change {
+  let m = ifaceChanges.get(h.iface);
+  if (!m) ifaceChanges.set(h.iface, (m = {}));
+  const tunnel = o.enc === ENC_VXLAN ? 'vxlan' : 'udp';
+  const c = m.encap;
+  if (c && c.tunnel === tunnel && c.vni === o.vni && c.src === o.oSrc && c.dst === o.oDst && c.sport === o.oSport && c.dport === o.oDport && c.ttl === o.oTtl)
+    return c;
+  return (m.encap = { type: 'encap', tunnel, vni: o.vni, src: o.oSrc, dst: o.oDst, sport: o.oSport, dport: o.oDport, ttl: o.oTtl });
 }
 
 function changes(p: Hop, h: Hop): void {
   const a = p.obs;
   const b = h.obs;
-  if (b.enc !== ENC_NONE && a.enc === ENC_NONE) h.addChange({ type: 'encap', tunnel: b.enc === ENC_VXLAN ? 'vxlan' : 'udp', obs: b });
-  else if (b.enc === ENC_NONE && a.enc !== ENC_NONE) h.addChange({ type: 'decap', tunnel: a.enc === ENC_UDP ? 'udp' : 'vxlan' });
-  if (b.ttl < a.ttl) h.addChange({ type: 'routed', ttl_from: a.ttl, ttl_to: b.ttl });
-  else if (b.ttl > a.ttl) h.addChange({ type: 'ttl-increased', ttl_from: a.ttl, ttl_to: b.ttl });
+  if (b.enc !== ENC_NONE && a.enc === ENC_NONE) h.addChange(encapChange(h, b));
+  else if (b.enc === ENC_NONE && a.enc !== ENC_NONE) h.addChange(a.enc === ENC_UDP ? DECAP_UDP : DECAP_VXLAN);
+  if (b.ttl !== a.ttl) h.addChange(ttlChange(a.ttl, b.ttl));
   if ((a.macSrc >= 0 && b.macSrc >= 0 && a.macSrc !== b.macSrc) || (a.macDst >= 0 && b.macDst >= 0 && a.macDst !== b.macDst))
-    h.addChange({ type: 'mac', src: b.macSrc, dst: b.macDst });
+    h.addChange(macChange(h, b.macSrc, b.macDst));
   if (a.dst !== b.dst || a.dport !== b.dport)
     h.addChange({ type: 'nat', field: 'dst', from: endpointText(a.dst, a.dport), to: endpointText(b.dst, b.dport) });
   if (a.src !== b.src || a.sport !== b.sport)
