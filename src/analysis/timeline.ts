@@ -228,7 +228,7 @@ export function buildTrace(g: Group, topo: Topology, opts: TimelineOptions): Tra
   }
   const first = ordered[0];
   const last = ordered[ordered.length - 1];
-  const verdict = judge(g, ordered, nodes.map((n) => n.name), topo, opts);
+  const verdict = judge(g, ordered, nodes, topo, opts);
   return {
     id: 0,
     group: g,
@@ -388,14 +388,14 @@ function covers(p: Place, topo: Topology, t: number, grace: number): boolean {
 }
 
 /** The path the packet should have taken, as places (node, role, captured interfaces). */
-function expectedPath(g: Group, hops: Hop[], nodeOrder: string[], topo: Topology): { path: Place[]; dstKnown: boolean; receiver?: string } {
+function expectedPath(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Topology): { path: Place[]; dstKnown: boolean; receiver?: string } {
   const first = hops[0];
   const last = hops[hops.length - 1];
-  const S = nodeOrder[0];
+  const S = nodeOrder[0].name;
   const src = first.obs.src;
   // the destination after any DNAT: the last sighting's
   const dst = last.obs.dst;
-  let R: string | undefined = nodeOrder.length > 1 ? nodeOrder[nodeOrder.length - 1] : undefined;
+  let R: string | undefined = nodeOrder.length > 1 ? nodeOrder[nodeOrder.length - 1].name : undefined;
   if (!R) {
     R = topo.nodeOfIp(dst);
     if (!R) {
@@ -408,14 +408,22 @@ function expectedPath(g: Group, hops: Hop[], nodeOrder: string[], topo: Topology
     }
   }
   const startRank = first.outbound ? ROLE_RANK[first.role] : 0;
-  const key = `${S}|${R ?? ''}|${startRank}|${src}|${dst}|${topo.version}|${topo.podEpoch}`;
   let cache = pathCaches.get(topo);
-  if (!cache) pathCaches.set(topo, (cache = new Map()));
-  let path = cache.get(key);
-  if (!path) {
-    if (cache.size > 4096) cache.clear();
-    path = buildPath(topo, S, R, startRank, src, dst);
-    cache.set(key, path);
+  if (!cache) pathCaches.set(topo, (cache = new PathCache()));
+  let path: Place[] | undefined;
+  const l = cache.last;
+  // consecutive packets mostly share their path: no key string for them
+  if (l && l.S === S && l.R === R && l.startRank === startRank && l.src === src && l.dst === dst && l.version === topo.version && l.podEpoch === topo.podEpoch)
+    path = l.path;
+  else {
+    const key = `${S}|${R ?? ''}|${startRank}|${src}|${dst}|${topo.version}|${topo.podEpoch}`;
+    path = cache.byKey.get(key);
+    if (!path) {
+      if (cache.byKey.size > 4096) cache.byKey.clear();
+      path = buildPath(topo, S, R, startRank, src, dst);
+      cache.byKey.set(key, path);
+    }
+    cache.last = { S, R, startRank, src, dst, version: topo.version, podEpoch: topo.podEpoch, path };
   }
   // a pod whose address was not learned: its interfaces are the ones the packet was seen on
   let copied = false;
@@ -435,7 +443,13 @@ function expectedPath(g: Group, hops: Hop[], nodeOrder: string[], topo: Topology
 }
 
 /** Expected paths per topology, by (nodes, start, addresses, topology state). */
-const pathCaches = new WeakMap<Topology, Map<string, Place[]>>();
+class PathCache {
+  readonly byKey = new Map<string, Place[]>();
+  last:
+    | { S: string; R: string | undefined; startRank: number; src: number; dst: number; version: number; podEpoch: number; path: Place[] }
+    | undefined = undefined;
+}
+const pathCaches = new WeakMap<Topology, PathCache>();
 
 function buildPath(topo: Topology, S: string, R: string | undefined, startRank: number, src: number, dst: number): Place[] {
   const srcPod = (i: IfaceInfo): boolean => i.podIp() === src;
@@ -462,7 +476,7 @@ function buildPath(topo: Topology, S: string, R: string | undefined, startRank: 
   return path;
 }
 
-function judge(g: Group, hops: Hop[], nodeOrder: string[], topo: Topology, opts: TimelineOptions): Verdict {
+function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Topology, opts: TimelineOptions): Verdict {
   const dst = hops[hops.length - 1].obs.dst;
   if (isLinkScope(dst) || hops.every((h) => h.obs.ttl <= 1)) {
     const after = hops[hops.length - 1];
@@ -486,14 +500,17 @@ function judge(g: Group, hops: Hop[], nodeOrder: string[], topo: Topology, opts:
       lastHop = h;
     }
   }
-  const skipped: PathPlace[] = [];
+  let skipped = NONE_SKIPPED;
   for (let i = 0; i < lastIdx; i++) {
     const p = path[i];
     if (!captured(p) || seenAt(p)) continue;
-    if (p.ifaces.length && p.ifaces.some((x) => x.covers(hops[0].t, opts.graceNs))) skipped.push(...placeText(p));
+    if (p.ifaces.length && p.ifaces.some((x) => x.covers(hops[0].t, opts.graceNs))) {
+      if (skipped === NONE_SKIPPED) skipped = [];
+      skipped.push(...placeText(p));
+    }
   }
   const verdict: Verdict = { status: 'delivered', reason: '', skipped };
-  const icmp = icmpAbout(g, topo);
+  const icmp = topo.hasIcmpErrors ? icmpAbout(g, topo) : NONE_ICMP;
   if (icmp.length) verdict.icmp = icmp;
   const after = lastHop ?? hops[hops.length - 1];
   verdict.after = after;
@@ -504,7 +521,7 @@ function judge(g: Group, hops: Hop[], nodeOrder: string[], topo: Topology, opts:
       break;
     }
   }
-  const at = `${after.iface.node} ${after.iface.name}`;
+  const at = placeName(after.iface);
   if (next < 0) {
     if (receiver && !topo.nodes.has(receiver)) {
       verdict.status = 'incomplete';
@@ -515,7 +532,7 @@ function judge(g: Group, hops: Hop[], nodeOrder: string[], topo: Topology, opts:
       verdict.status = 'incomplete';
       verdict.reason = `last seen on ${at}; its underlay was not captured`;
     } else {
-      verdict.reason = `reached ${at}`;
+      verdict.reason = reachedText(after.iface);
     }
     return verdict;
   }
@@ -540,6 +557,27 @@ function judge(g: Group, hops: Hop[], nodeOrder: string[], topo: Topology, opts:
   verdict.reason =
     `seen up to ${at}, never on ${missing.map((m) => `${m.node} ${m.iface}`).join(' / ')} (captured)` + (why.length ? `: ${why.join('; ')}` : '');
   return verdict;
+}
+
+/** Shared by every verdict that skipped nothing (never added to: a new array is made first). */
+const NONE_SKIPPED: PathPlace[] = [];
+const NONE_ICMP: NonNullable<Verdict['icmp']> = [];
+
+/** `node iface` and `reached node iface`, made once per interface. */
+const placeNames = new WeakMap<IfaceInfo, { at: string; reached: string }>();
+function placeNameOf(i: IfaceInfo): { at: string; reached: string } {
+  let n = placeNames.get(i);
+  if (!n) {
+    const at = `${i.node} ${i.name}`;
+    placeNames.set(i, (n = { at, reached: `reached ${at}` }));
+  }
+  return n;
+}
+function placeName(i: IfaceInfo): string {
+  return placeNameOf(i).at;
+}
+function reachedText(i: IfaceInfo): string {
+  return placeNameOf(i).reached;
 }
 
 /** 224.0.0.0/4 multicast or the limited broadcast. */

@@ -321,6 +321,11 @@ export class Topology {
     return this.subnetIndex.get(ip >>> 8) ?? this.underlayNode(ip);
   }
 
+  /** Some ICMP error was seen (most captures have none: nothing to look up per packet). */
+  get hasIcmpErrors(): boolean {
+    return this.icmpErrors.size > 0;
+  }
+
   icmpErrorsFor(o: Obs): readonly IcmpError[] {
     if (!this.icmpErrors.size) return NONE_ICMP;
     return this.icmpErrors.get(`${o.src}/${o.id}/${o.proto}`) ?? NONE_ICMP;
