@@ -10,7 +10,7 @@
  * IPv4 frame and nothing else, which is what lets `trace` keep pace with `tcpdump -nn`.
  */
 import type { Frame, Source } from '../capture/frame.js';
-import { LinkType } from '../capture/frame.js';
+import { FrameRecord, LinkType } from '../capture/frame.js';
 import { macAt } from './addr.js';
 
 export interface ExtractOptions {
@@ -125,9 +125,9 @@ export class Obs {
   icmpId = -1;
   icmpSeq = -1;
   q: Quoted | undefined = undefined;
-  /** FNV-1a of the first 64 bytes of L4 payload. */
+  /** FNV-1a of the first 64 bytes of L4 payload (as a signed 32-bit number: no boxed double). */
   hash = 0;
-  /** Identity hash (see identity.ts). */
+  /** Identity hash (see identity.ts; signed 32-bit). */
   key = 0;
   /** The ARP reply this packet waited for, on the same interface (set by the topology). */
   arp: ArpObs | undefined = undefined;
@@ -302,47 +302,57 @@ function l4Checksum(b: Uint8Array, src: number, dst: number, proto: number, l4: 
  * undefined for anything else (IPv6, LLDP, truncated headers).
  */
 export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
-  const b = f.bytes;
+  // positions are in the reader's chunk when there is one: no view object per frame
+  let b: Uint8Array;
+  let base: number;
+  if (f instanceof FrameRecord) {
+    b = f.chunk;
+    base = f.start;
+  } else {
+    b = f.bytes;
+    base = 0;
+  }
   const s = f.source;
-  const end = f.caplen - s.fcsLength;
-  let p = 0;
+  const n = f.caplen - s.fcsLength;
+  const end = base + n;
+  let p = base;
   let et = -1;
   let macS = -1;
   let macD = -1;
   let pkt = -1;
   switch (s.linkType) {
     case LinkType.ETHERNET:
-      if (end < 14) return undefined;
-      macD = macAt(b, 0);
-      macS = macAt(b, 6);
-      et = u16(b, 12);
-      p = 14;
+      if (n < 14) return undefined;
+      macD = macAt(b, p);
+      macS = macAt(b, p + 6);
+      et = u16(b, p + 12);
+      p += 14;
       break;
     case LinkType.LINUX_SLL2:
-      if (end < 20) return undefined;
-      et = u16(b, 0);
-      pkt = b[10];
-      if (b[11] === 6) macS = macAt(b, 12);
-      p = 20;
+      if (n < 20) return undefined;
+      et = u16(b, p);
+      pkt = b[p + 10];
+      if (b[p + 11] === 6) macS = macAt(b, p + 12);
+      p += 20;
       break;
     case LinkType.LINUX_SLL:
-      if (end < 16) return undefined;
-      pkt = u16(b, 0);
-      if (u16(b, 4) === 6) macS = macAt(b, 6);
-      et = u16(b, 14);
-      p = 16;
+      if (n < 16) return undefined;
+      pkt = u16(b, p);
+      if (u16(b, p + 4) === 6) macS = macAt(b, p + 6);
+      et = u16(b, p + 14);
+      p += 16;
       break;
     case LinkType.RAW_101:
     case LinkType.RAW:
-      if (end < 1 || b[0] >> 4 !== 4) return undefined;
+      if (n < 1 || b[p] >> 4 !== 4) return undefined;
       et = 0x0800;
       break;
     case LinkType.NULL: {
-      if (end < 4) return undefined;
-      const fam = b[0] | b[1] | b[2] | b[3];
+      if (n < 4) return undefined;
+      const fam = b[p] | b[p + 1] | b[p + 2] | b[p + 3];
       if (fam !== 2) return undefined;
       et = 0x0800;
-      p = 4;
+      p += 4;
       break;
     }
     default:
@@ -370,7 +380,7 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
   o.macDst = macD;
   o.pktType = pkt;
   // On-the-wire end of the frame, for packets whose length field is 0 (GSO/BIG TCP).
-  const wireEnd = f.len - s.fcsLength;
+  const wireEnd = base + f.len - s.fcsLength;
   for (let depth = 0; ; depth++) {
     if (p + 20 > end) return undefined;
     const vihl = b[p];
@@ -534,10 +544,10 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
     }
     if (o.q) {
       // an ICMP error quotes a header that NAT rewrites on the way back: keep only what NAT leaves
-      o.hash = ((o.qId << 8) | (o.qProto & 255)) >>> 0;
+      o.hash = (o.qId << 8) | (o.qProto & 255);
     } else {
       const hashEnd = Math.min(ipEnd, pay + 64);
-      o.hash = pay < hashEnd ? fnv1a(b, pay, hashEnd) : 0;
+      o.hash = pay < hashEnd ? fnv1a(b, pay, hashEnd) | 0 : 0;
     }
     return o;
   }

@@ -309,8 +309,7 @@ function putSummary(tb: TextBuffer, h: Hop): void {
   const o = h.obs;
   const m = summaryMemos.get(h.iface);
   if (m && sameSummary(m.o, o)) {
-    tb.reserve(m.bytes.length);
-    tb.pos += m.bytes.copy(tb.buf, tb.pos);
+    tb.bytes(m.bytes);
     return;
   }
   const text = packetSummary(o);
@@ -321,11 +320,6 @@ function putSummary(tb: TextBuffer, h: Hop): void {
 const PACKET = Buffer.from('packet ');
 const DELIVERED_IN = Buffer.from('  delivered in ');
 
-function putBytes(tb: TextBuffer, b: Buffer): void {
-  tb.reserve(b.length);
-  tb.pos += b.copy(tb.buf, tb.pos);
-}
-
 /**
  * One trace as text, written into `tb`: a line per hop whose fixed part (names, role) is
  * copied as bytes and whose times are written as digits (this runs for every hop of every
@@ -333,14 +327,14 @@ function putBytes(tb: TextBuffer, b: Buffer): void {
  */
 export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
   const v = t.verdict;
-  putBytes(tb, PACKET);
+  tb.bytes(PACKET);
   tb.reserve(24);
   digits(tb, t.id);
   tb.buf[tb.pos++] = SP;
   tb.buf[tb.pos++] = SP;
   putSummary(tb, t.hops[0]);
   if (v.status === 'delivered') {
-    putBytes(tb, DELIVERED_IN);
+    tb.bytes(DELIVERED_IN);
     tb.reserve(40);
     putNs(tb, t.durationNs);
     tb.buf[tb.pos++] = 10;
@@ -359,8 +353,8 @@ export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
     const pm = hopParts(h, k, clock, ctx);
     const parts = pm.text;
     const prefix = hopPrefix(h, wn, wi);
-    tb.reserve(prefix.length + 2 * 64 + 2);
-    tb.pos += prefix.copy(tb.buf, tb.pos);
+    tb.bytes(prefix);
+    tb.reserve(2 * 64 + 2);
     const b = tb.buf;
     // time since the first hop, padded to 11; the step from the previous hop, padded to 12
     let w: number;
@@ -398,8 +392,8 @@ export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
       tb.buf[tb.pos++] = SP;
     }
     const pb = (pm.bytes ??= Buffer.from(parts));
-    tb.reserve(pb.length + 1);
-    tb.pos += pb.copy(tb.buf, tb.pos);
+    tb.bytes(pb);
+    tb.reserve(1);
     tb.buf[tb.pos++] = 10;
   }
   if (v.status !== 'delivered' || v.skipped.length) {

@@ -43,7 +43,7 @@ export function identityKey(o: Obs): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
 /** The identity fields are equal (the full comparison behind a hash match). */

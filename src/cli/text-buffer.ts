@@ -40,6 +40,17 @@ export class TextBuffer {
     this.pos += (this.buf as Utf8Writer).utf8Write(s, this.pos);
   }
 
+  /** Bytes already encoded (a loop for short ones: cheaper than a native copy's call). */
+  bytes(src: Uint8Array): void {
+    const n = src.length;
+    if (this.pos + n > this.buf.length) this.reserve(n);
+    const b = this.buf;
+    let p = this.pos;
+    if (n > 64) b.set(src, p);
+    else for (let i = 0; i < n; i++) b[p + i] = src[i];
+    this.pos = p + n;
+  }
+
   /** One line of text (the newline is added). */
   line(s: string): void {
     this.str(s);
