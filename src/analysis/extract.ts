@@ -45,10 +45,20 @@ export const TCP_RST = 0x04;
 export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
 
+/** Obs.l4bits: the protocol's fields in l4a/l4b are present. */
+const L4_FIELDS = 1 << 28;
+
 /** The outermost tunnel of a sighting (only tunnelled sightings have one). */
 export class Outer {
-  src = 0;
-  dst = 0;
+  /** Addresses as signed 32-bit numbers: read `src` and `dst`. */
+  src32 = 0;
+  dst32 = 0;
+  get src(): number {
+    return this.src32 >>> 0;
+  }
+  get dst(): number {
+    return this.dst32 >>> 0;
+  }
   sport = -1;
   dport = -1;
   ttl = -1;
@@ -82,9 +92,12 @@ export class Quoted {
 }
 
 /**
- * One sighting of an IPv4 packet on one interface. Every number is -1 when absent. Kept small
- * (it lives until its packet's window closes): the tunnel and quoted headers are separate
- * objects, read through the getters below.
+ * One sighting of an IPv4 packet on one interface. Every number is -1 when absent. Kept small,
+ * because every sighting lives until its packet's window closes and so is copied out of V8's
+ * young generation: small header fields are packed into a few 32-bit words (read through the
+ * getters below), addresses and TCP sequence numbers are kept as signed 32-bit numbers (a
+ * number above 2^31 in a field is a separate heap object), the tunnel and quoted headers are
+ * separate objects.
  */
 export class Obs {
   /** Corrected time: ns since the run's base second, minus the node's clock offset. */
@@ -94,36 +107,25 @@ export class Obs {
   macDst = -1;
   /** SLL/SLL2 packet type (0 to us, 1 broadcast, 2 multicast, 3 other host, 4 outgoing). */
   pktType = -1;
-  enc = ENC_NONE;
   out: Outer | undefined = undefined;
-  // the (innermost) IPv4 packet
-  src = 0;
-  dst = 0;
-  id = 0;
-  proto = 0;
-  ttl = 0;
-  /** Fragment offset in bytes. */
-  frag = 0;
-  mf = false;
-  df = false;
-  /** The capture was cut before the end of the packet (snaplen). */
-  truncated = false;
-  /** IPv4 total length (from the frame when the header says 0: GSO/BIG TCP). */
-  ipLen = 0;
-  ipCk = CK_UNKNOWN;
-  l4Ck = CK_UNKNOWN;
+  /** The (innermost) IPv4 addresses as signed 32-bit numbers: read `src` and `dst`. */
+  src32 = 0;
+  dst32 = 0;
+  /** ttl | proto << 8 | enc << 16 | mf << 18 | df << 19 | truncated << 20 | ipCk << 21 | l4Ck << 24 */
+  bits = 0;
+  /** IP identification | fragment offset in 8-byte units << 16 */
+  idFrag = 0;
+  /** (TCP flags + 1) | (ICMP type + 1) << 10 | (ICMP code + 1) << 19 | L4_FIELDS */
+  l4bits = 0;
   sport = -1;
   dport = -1;
-  seq = -1;
-  ack = -1;
-  flags = -1;
+  /** With L4_FIELDS, by protocol: TCP seq and ack (signed 32-bit), UDP length, ICMP id and sequence. */
+  l4a = 0;
+  l4b = 0;
+  /** IPv4 total length (from the frame when the header says 0: GSO/BIG TCP). */
+  ipLen = 0;
   /** Bytes of L4 payload (TCP/UDP data, ICMP data after the 8-byte header). */
   l4len = -1;
-  udpLen = -1;
-  icmpType = -1;
-  icmpCode = -1;
-  icmpId = -1;
-  icmpSeq = -1;
   q: Quoted | undefined = undefined;
   /** FNV-1a of the first 64 bytes of L4 payload (as a signed 32-bit number: no boxed double). */
   hash = 0;
@@ -140,6 +142,69 @@ export class Obs {
     /** Length on the wire. */
     readonly wireLen: number,
   ) {}
+
+  get src(): number {
+    return this.src32 >>> 0;
+  }
+  get dst(): number {
+    return this.dst32 >>> 0;
+  }
+  get ttl(): number {
+    return this.bits & 255;
+  }
+  get proto(): number {
+    return (this.bits >>> 8) & 255;
+  }
+  get enc(): number {
+    return (this.bits >>> 16) & 3;
+  }
+  get mf(): boolean {
+    return (this.bits & (1 << 18)) !== 0;
+  }
+  get df(): boolean {
+    return (this.bits & (1 << 19)) !== 0;
+  }
+  /** The capture was cut before the end of the packet (snaplen). */
+  get truncated(): boolean {
+    return (this.bits & (1 << 20)) !== 0;
+  }
+  get ipCk(): number {
+    return (this.bits >>> 21) & 7;
+  }
+  get l4Ck(): number {
+    return (this.bits >>> 24) & 7;
+  }
+  get id(): number {
+    return this.idFrag & 0xffff;
+  }
+  /** Fragment offset in bytes. */
+  get frag(): number {
+    return (this.idFrag >>> 16) * 8;
+  }
+  get flags(): number {
+    return (this.l4bits & 0x3ff) - 1;
+  }
+  get icmpType(): number {
+    return ((this.l4bits >>> 10) & 0x1ff) - 1;
+  }
+  get icmpCode(): number {
+    return ((this.l4bits >>> 19) & 0x1ff) - 1;
+  }
+  get seq(): number {
+    return (this.l4bits & L4_FIELDS) !== 0 && this.proto === PROTO_TCP ? this.l4a >>> 0 : -1;
+  }
+  get ack(): number {
+    return (this.l4bits & L4_FIELDS) !== 0 && this.proto === PROTO_TCP ? this.l4b >>> 0 : -1;
+  }
+  get udpLen(): number {
+    return (this.l4bits & L4_FIELDS) !== 0 && this.proto === PROTO_UDP ? this.l4a : -1;
+  }
+  get icmpId(): number {
+    return (this.l4bits & L4_FIELDS) !== 0 && this.proto === PROTO_ICMP ? this.l4a : -1;
+  }
+  get icmpSeq(): number {
+    return (this.l4bits & L4_FIELDS) !== 0 && this.proto === PROTO_ICMP ? this.l4b : -1;
+  }
 
   get kind(): 1 {
     return 1;
@@ -263,6 +328,10 @@ function u16(b: Uint8Array, o: number): number {
 function u32(b: Uint8Array, o: number): number {
   return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }
+/** The same four bytes as a signed 32-bit number (what the packed fields keep). */
+function i32(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+}
 
 /** FNV-1a, 32 bits, over b[from, to). */
 export function fnv1a(b: Uint8Array, from: number, to: number): number {
@@ -379,6 +448,7 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
   o.macSrc = macS;
   o.macDst = macD;
   o.pktType = pkt;
+  let encAt0 = ENC_NONE;
   // On-the-wire end of the frame, for packets whose length field is 0 (GSO/BIG TCP).
   const wireEnd = base + f.len - s.fcsLength;
   for (let depth = 0; ; depth++) {
@@ -429,10 +499,10 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
       }
       if (enc !== ENC_NONE) {
         if (depth === 0) {
-          o.enc = enc;
+          encAt0 = enc;
           const t = (o.out = new Outer());
-          t.src = u32(b, p + 12);
-          t.dst = u32(b, p + 16);
+          t.src32 = i32(b, p + 12);
+          t.dst32 = i32(b, p + 16);
           t.sport = sp;
           t.dport = dp;
           t.ttl = b[p + 8];
@@ -444,7 +514,7 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
           t.heuristic = heur;
           if (ports.checksums) {
             t.ipCk = fold(sum16(b, p, p + ihl, 0)) === 0xffff ? CK_GOOD : CK_BAD;
-            if (tot !== 0 && p + ipLen <= end) t.udpCk = l4Checksum(b, t.src, t.dst, PROTO_UDP, l4, p + ipLen, l4 + 6);
+            if (tot !== 0 && p + ipLen <= end) t.udpCk = l4Checksum(b, t.src32 >>> 0, t.dst32 >>> 0, PROTO_UDP, l4, p + ipLen, l4 + 6);
           }
         } else o.out!.depth = depth;
         if (enc === ENC_VXLAN) {
@@ -485,46 +555,47 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
       }
     }
     // the traced packet
-    o.src = u32(b, p + 12);
-    o.dst = u32(b, p + 16);
-    o.id = u16(b, p + 4);
-    o.proto = proto;
-    o.ttl = b[p + 8];
-    o.frag = frag;
-    o.mf = mf;
-    o.df = (ff & 0x4000) !== 0;
+    const src = u32(b, p + 12);
+    const dst = u32(b, p + 16);
+    o.src32 = src | 0;
+    o.dst32 = dst | 0;
+    o.idFrag = u16(b, p + 4) | ((ff & 0x1fff) << 16);
     o.ipLen = ipLen;
-    o.truncated = p + ipLen > end;
-    if (ports.checksums) o.ipCk = fold(sum16(b, p, p + ihl, 0)) === 0xffff ? CK_GOOD : CK_BAD;
+    const truncated = p + ipLen > end;
+    let bits = b[p + 8] | (proto << 8) | (encAt0 << 16) | (mf ? 1 << 18 : 0) | (ff & 0x4000 ? 1 << 19 : 0) | (truncated ? 1 << 20 : 0);
+    if (ports.checksums) bits |= (fold(sum16(b, p, p + ihl, 0)) === 0xffff ? CK_GOOD : CK_BAD) << 21;
+    let l4bits = 0;
     let pay = l4;
     if (frag === 0) {
       if (proto === PROTO_TCP && l4 + 20 <= ipEnd) {
         o.sport = u16(b, l4);
         o.dport = u16(b, l4 + 2);
-        o.seq = u32(b, l4 + 4);
-        o.ack = u32(b, l4 + 8);
+        o.l4a = i32(b, l4 + 4);
+        o.l4b = i32(b, l4 + 8);
         const doff = (b[l4 + 12] >> 4) * 4;
-        o.flags = b[l4 + 13] | ((b[l4 + 12] & 1) << 8);
+        l4bits = (b[l4 + 13] | ((b[l4 + 12] & 1) << 8)) + 1 + L4_FIELDS;
         pay = l4 + (doff < 20 ? 20 : doff);
         o.l4len = Math.max(0, p + ipLen - pay);
-        if (ports.checksums && tot !== 0 && !o.truncated && !mf) o.l4Ck = l4Checksum(b, o.src, o.dst, proto, l4, p + ipLen, l4 + 16);
+        if (ports.checksums && tot !== 0 && !truncated && !mf) bits |= l4Checksum(b, src, dst, proto, l4, p + ipLen, l4 + 16) << 24;
       } else if (proto === PROTO_UDP && l4 + 8 <= ipEnd) {
         o.sport = u16(b, l4);
         o.dport = u16(b, l4 + 2);
-        o.udpLen = u16(b, l4 + 4);
+        o.l4a = u16(b, l4 + 4);
+        l4bits = L4_FIELDS;
         pay = l4 + 8;
         o.l4len = Math.max(0, p + ipLen - pay);
-        if (ports.checksums && tot !== 0 && !o.truncated && !mf) o.l4Ck = l4Checksum(b, o.src, o.dst, proto, l4, p + ipLen, l4 + 6);
+        if (ports.checksums && tot !== 0 && !truncated && !mf) bits |= l4Checksum(b, src, dst, proto, l4, p + ipLen, l4 + 6) << 24;
       } else if (proto === PROTO_ICMP && l4 + 8 <= ipEnd) {
         const ty = b[l4];
-        o.icmpType = ty;
-        o.icmpCode = b[l4 + 1];
+        const code = b[l4 + 1];
+        l4bits = ((ty + 1) << 10) | ((code + 1) << 19);
         if (ty === 0 || ty === 8 || ty === 13 || ty === 14) {
-          o.icmpId = u16(b, l4 + 4);
-          o.icmpSeq = u16(b, l4 + 6);
+          o.l4a = u16(b, l4 + 4);
+          o.l4b = u16(b, l4 + 6);
+          l4bits |= L4_FIELDS;
         } else if (ty === 3 || ty === 4 || ty === 5 || ty === 11 || ty === 12) {
           const qt = (o.q = new Quoted());
-          if (ty === 3 && o.icmpCode === 4) qt.mtu = u16(b, l4 + 6);
+          if (ty === 3 && code === 4) qt.mtu = u16(b, l4 + 6);
           const q = l4 + 8;
           if (q + 20 <= ipEnd && b[q] >> 4 === 4) {
             qt.src = u32(b, q + 12);
@@ -542,6 +613,8 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
         o.l4len = Math.max(0, p + ipLen - pay);
       }
     }
+    o.bits = bits;
+    o.l4bits = l4bits;
     if (o.q) {
       // an ICMP error quotes a header that NAT rewrites on the way back: keep only what NAT leaves
       o.hash = (o.qId << 8) | (o.qProto & 255);
