@@ -127,7 +127,7 @@ export class Obs {
   /** Bytes of L4 payload (TCP/UDP data, ICMP data after the 8-byte header). */
   l4len = -1;
   q: Quoted | undefined = undefined;
-  /** FNV-1a of the first 64 bytes of L4 payload (as a signed 32-bit number: no boxed double). */
+  /** Hash of the first 64 bytes of L4 payload (payloadHash; signed 32-bit: no boxed double). */
   hash = 0;
   /** Identity hash (see identity.ts; signed 32-bit). */
   key = 0;
@@ -333,11 +333,21 @@ function i32(b: Uint8Array, o: number): number {
   return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
-/** FNV-1a, 32 bits, over b[from, to). */
-export function fnv1a(b: Uint8Array, from: number, to: number): number {
+/**
+ * A 32-bit hash of b[from, to): FNV-1a taken four bytes at a time, with a shift that carries
+ * each word's high bits down (a quarter of the byte-wise multiplications, which were a third
+ * of `extract`). Every step is a bijection of the state, so payloads that differ in one word
+ * always hash apart.
+ */
+export function payloadHash(b: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return h >>> 0;
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    h = Math.imul(h ^ ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]), 0x01000193);
+    h ^= h >>> 15;
+  }
+  for (; i < to; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h | 0;
 }
 
 /** Ones-complement sum of b[from, to) (not folded, not inverted). */
@@ -620,7 +630,7 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
       o.hash = (o.qId << 8) | (o.qProto & 255);
     } else {
       const hashEnd = Math.min(ipEnd, pay + 64);
-      o.hash = pay < hashEnd ? fnv1a(b, pay, hashEnd) | 0 : 0;
+      o.hash = pay < hashEnd ? payloadHash(b, pay, hashEnd) : 0;
     }
     return o;
   }

@@ -40,13 +40,13 @@ export class TextBuffer {
     this.pos += (this.buf as Utf8Writer).utf8Write(s, this.pos);
   }
 
-  /** Bytes already encoded (a loop for short ones: cheaper than a native copy's call). */
+  /** Bytes already encoded (a loop for very short ones: cheaper than a call to `set`). */
   bytes(src: Uint8Array): void {
     const n = src.length;
     if (this.pos + n > this.buf.length) this.reserve(n);
     const b = this.buf;
     let p = this.pos;
-    if (n > 64) b.set(src, p);
+    if (n > 16) b.set(src, p);
     else for (let i = 0; i < n; i++) b[p + i] = src[i];
     this.pos = p + n;
   }

@@ -167,3 +167,27 @@ describe('roles from names', () => {
     expect(roleFromName(name)).toBe(role);
   });
 });
+
+describe('payload hash', () => {
+  it('tells apart payloads that differ in any one byte, at any length up to 64', async () => {
+    const { payloadHash } = await import('../../src/analysis/extract.js');
+    const b = new Uint8Array(64);
+    for (let i = 0; i < 64; i++) b[i] = (i * 37 + 11) & 255;
+    for (const len of [1, 3, 4, 5, 17, 63, 64]) {
+      const base = payloadHash(b, 0, len);
+      const seen = new Set([base]);
+      for (let i = 0; i < len; i++) {
+        for (const bit of [0x01, 0x80]) {
+          b[i] ^= bit;
+          const h = payloadHash(b, 0, len);
+          b[i] ^= bit;
+          expect(h, `len ${len} byte ${i} bit ${bit}`).not.toBe(base);
+          seen.add(h);
+        }
+      }
+      // and every one-bit change gives its own hash
+      expect(seen.size).toBe(1 + 2 * len);
+      expect(payloadHash(b, 0, len)).toBe(base);
+    }
+  });
+});
