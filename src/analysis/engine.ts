@@ -9,7 +9,7 @@ import { Correlator, type Group } from './correlate.js';
 import { ENC_NONE, extract, Ports, type ArpObs, type Obs } from './extract.js';
 import type { RoleOverrides } from './roles.js';
 import { FlowStats, LatencyStats } from './stats.js';
-import { buildTrace, type Trace } from './timeline.js';
+import { buildTrace, type TimelineOptions, type Trace } from './timeline.js';
 import { Topology, type IfaceInfo } from './topology.js';
 import { MinHeap } from '../util/heap.js';
 
@@ -44,6 +44,7 @@ export class TraceEngine {
   private readonly window: number;
   private reorder: number;
   private readonly slack: number;
+  private readonly timelineOpts: TimelineOptions;
   /** Sightings waiting to be put in order (a min-heap on t), when reordering. */
   /** Sightings held back by the reorder horizon, by time. */
   private readonly pending = new MinHeap<Obs | ArpObs>((a, b) => a.t < b.t);
@@ -67,6 +68,7 @@ export class TraceEngine {
     this.window = opts.windowNs ?? 1e9;
     this.reorder = opts.reorderNs ?? 0;
     this.slack = opts.slackNs ?? 50e6;
+    this.timelineOpts = { graceNs: Math.max(this.window, 1e9) };
     this.offsets = opts.offsets ?? new Map();
     let m = 0;
     for (const v of this.offsets.values()) if (v > m) m = v;
@@ -199,7 +201,7 @@ export class TraceEngine {
   }
 
   private emit(g: Group): void {
-    const t = buildTrace(g, this.topo, { graceNs: Math.max(this.window, 1e9) });
+    const t = buildTrace(g, this.topo, this.timelineOpts);
     t.id = ++this.traced;
     this.verdicts[t.verdict.status]++;
     this.latency.add(t);

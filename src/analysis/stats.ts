@@ -185,16 +185,22 @@ interface FlowAcc {
 
 export class FlowStats {
   private readonly flows = new Map<string, FlowAcc>();
+  /** The flow of the previous trace: consecutive packets mostly belong to one (no key string). */
+  private last: FlowAcc | undefined = undefined;
 
   add(t: Trace): void {
     const a = t.hops[0].obs;
     const z = t.hops[t.hops.length - 1].obs;
-    const k = `${a.proto},${a.src},${a.sport},${a.dst},${a.dport}`;
-    let f = this.flows.get(k);
+    const l = this.last;
+    let f: FlowAcc | undefined;
+    if (l && l.first.proto === a.proto && l.first.src === a.src && l.first.sport === a.sport && l.first.dst === a.dst && l.first.dport === a.dport) f = l;
+    else f = this.flows.get(`${a.proto},${a.src},${a.sport},${a.dst},${a.dport}`);
     if (!f) {
+      const k = `${a.proto},${a.src},${a.sport},${a.dst},${a.dport}`;
       f = { first: a, packets: 0, delivered: 0, lost: 0, incomplete: 0, lost_after: {}, first_packet: t.id, last_packet: t.id, max_duration_ns: 0, durations: [] };
       this.flows.set(k, f);
     }
+    this.last = f;
     if (z.dst !== a.dst || z.dport !== a.dport) f.natDst = z;
     if (z.src !== a.src || z.sport !== a.sport) f.natSrc = z;
     f.packets++;

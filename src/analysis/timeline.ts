@@ -44,13 +44,9 @@ export class Hop {
   more: number[] | undefined = undefined;
   deltaNs = 0;
   sinceFirstNs = 0;
-  /** L4 payload bytes at this hop (all segments). */
-  bytes: number;
   changes: Change[] = NO_CHANGES;
   /** On the sending side of its node (outward) or the receiving side (inward). */
   outbound = true;
-  /** A GSO/GRO super-packet (bigger than any MTU on the path: offload, not a fault). */
-  readonly gso: boolean;
   constructor(
     readonly iface: IfaceInfo,
     readonly role: Role,
@@ -58,9 +54,10 @@ export class Hop {
     readonly obs: Obs,
     /** Corrected time of the first sighting. */
     public t: number,
-  ) {
-    this.bytes = o4(obs.l4len);
-    this.gso = isGso(obs);
+  ) {}
+  /** A GSO/GRO super-packet (bigger than any MTU on the path: offload, not a fault). */
+  get gso(): boolean {
+    return isGso(this.obs);
   }
   /** Frames at this hop (1, or the segments of a GSO super-packet). */
   get frames(): number[] {
@@ -75,9 +72,6 @@ export class Hop {
   }
 }
 
-function o4(n: number): number {
-  return n > 0 ? n : 0;
-}
 
 export type VerdictStatus = 'delivered' | 'lost' | 'incomplete';
 
@@ -148,7 +142,6 @@ export function buildTrace(g: Group, topo: Topology, opts: TimelineOptions): Tra
     }
     if (h) {
       (h.more ??= []).push(o.frame);
-      h.bytes += o4(o.l4len);
       if (o.t < h.t) h.t = o.t;
       continue;
     }
@@ -483,18 +476,10 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
     return { status: 'delivered', reason: `link-local ${ipText(dst)} (not routed): seen on ${hops.length} interface${hops.length > 1 ? 's' : ''}`, skipped: [], after };
   }
   const { path, dstKnown, receiver } = expectedPath(g, hops, nodeOrder, topo);
-  const seenAt = (p: Place): Hop | undefined => {
-    for (let i = hops.length - 1; i >= 0; i--) {
-      const h = hops[i];
-      if (h.iface.node !== p.node) continue;
-      if (p.ifaces.includes(h.iface) || (p.anyNode && h.role === p.role)) return h;
-    }
-    return undefined;
-  };
   let lastIdx = -1;
   let lastHop: Hop | undefined;
   for (let i = 0; i < path.length; i++) {
-    const h = seenAt(path[i]);
+    const h = seenAt(hops, path[i]);
     if (h) {
       lastIdx = i;
       lastHop = h;
@@ -503,7 +488,7 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
   let skipped = NONE_SKIPPED;
   for (let i = 0; i < lastIdx; i++) {
     const p = path[i];
-    if (!captured(p) || seenAt(p)) continue;
+    if (!captured(p) || seenAt(hops, p)) continue;
     if (p.ifaces.length && p.ifaces.some((x) => x.covers(hops[0].t, opts.graceNs))) {
       if (skipped === NONE_SKIPPED) skipped = [];
       skipped.push(...placeText(p));
@@ -557,6 +542,16 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
   verdict.reason =
     `seen up to ${at}, never on ${missing.map((m) => `${m.node} ${m.iface}`).join(' / ')} (captured)` + (why.length ? `: ${why.join('; ')}` : '');
   return verdict;
+}
+
+/** The last hop at place p. */
+function seenAt(hops: readonly Hop[], p: Place): Hop | undefined {
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const h = hops[i];
+    if (h.iface.node !== p.node) continue;
+    if (p.ifaces.includes(h.iface) || (p.anyNode && h.role === p.role)) return h;
+  }
+  return undefined;
 }
 
 /** Shared by every verdict that skipped nothing (never added to: a new array is made first). */
