@@ -3,7 +3,8 @@
  * extract → clock correction → topology learning → correlation → timelines, handed on one by
  * one as their windows close. Memory is bounded by the traffic of one window (plus the skew).
  */
-import type { Frame } from '../capture/frame.js';
+import { FrameRecord, type Frame } from '../capture/frame.js';
+import { readSighting } from './sighting-columns.js';
 import type { Source } from '../capture/frame.js';
 import { Correlator, type Group } from './correlate.js';
 import { ENC_NONE, extract, Ports, type ArpObs, type Obs } from './extract.js';
@@ -122,7 +123,9 @@ export class TraceEngine {
     const raw = (f.tsSec - this.baseSec) * 1e9 + f.tsNsec;
     if (raw > this.rawNow) this.rawNow = raw;
     const t = raw - this.offset(f.source);
-    const x = extract(f, this.ports);
+    // the reader thread may have extracted it already (with the same options)
+    const c = f instanceof FrameRecord ? f.sightings : undefined;
+    const x = c !== undefined && c.key === this.ports.key ? readSighting(f, c.ints, c.nums, (f as FrameRecord).sightingRow) : extract(f, this.ports);
     this.opts.onFrame?.(f, x);
     const topo = this.topo;
     if (!x) {

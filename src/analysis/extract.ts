@@ -313,12 +313,17 @@ export class Ports {
   readonly udp = new Uint8Array(65536);
   readonly heuristics: boolean;
   readonly checksums: boolean;
-  constructor(o: ExtractOptions = {}) {
+  /** The same options in words: sightings extracted elsewhere (the reader thread) are used only when it matches. */
+  readonly key: string;
+  constructor(readonly options: ExtractOptions = {}) {
+    const o = options;
     for (const p of DEFAULT_VXLAN) this.vxlan[p] = 1;
     for (const p of o.vxlanPorts ?? []) this.vxlan[p] = 1;
     for (const p of o.udpBackendPorts ?? [8285]) this.udp[p] = 1;
     this.heuristics = o.heuristics !== false;
     this.checksums = o.checksums === true;
+    const list = (a: readonly number[]): string => [...a].sort((x, y) => x - y).join(',');
+    this.key = `vxlan ${list(o.vxlanPorts ?? [])} udp ${list(o.udpBackendPorts ?? [8285])} heuristics ${this.heuristics} checksums ${this.checksums}`;
   }
 }
 

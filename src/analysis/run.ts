@@ -100,7 +100,8 @@ export async function runPipeline(
   // before the main stream is created: no source is known yet when the skew is decided
   await driver.start();
   // live inputs merged without waiting forever on a quiet one (files: the strict k-way merge)
-  const stream = mergeInputs(inputs, { live });
+  // a reader thread, when the files are big enough for one, extracts the sightings too
+  const stream = mergeInputs(inputs, { live, extract: o.ports.options });
   // Reading: a live input may go quiet, so a read races a timer (to close windows by the wall
   // clock) and the interrupt (Ctrl-C: stop reading, print what is known).
   const TICK = Symbol('tick');

@@ -79,6 +79,14 @@ export function compareTs(a: Frame, b: Frame): number {
   return a.tsSec - b.tsSec || a.tsNsec - b.tsNsec;
 }
 
+/** Columns of extracted sightings made by the reader thread (analysis/sighting-columns.ts). */
+export interface SightingColumnsRef {
+  /** The extraction options they were made with (analysis Ports.key). */
+  readonly key: string;
+  readonly ints: Int32Array;
+  readonly nums: Float64Array;
+}
+
 /**
  * The one concrete Frame every reader builds (a fixed shape, which V8 keeps fast). The bytes
  * are a view made when first asked for: a frame that is only counted, merged or skipped costs
@@ -87,6 +95,9 @@ export function compareTs(a: Frame, b: Frame): number {
  */
 export class FrameRecord implements Frame {
   private view: Uint8Array | undefined = undefined;
+  /** What the trace's extractor said about this frame, when the reader thread already ran it (analysis/sighting-columns.ts), and its row. */
+  sightings: SightingColumnsRef | undefined = undefined;
+  sightingRow = 0;
   constructor(
     readonly source: Source,
     readonly number: number,

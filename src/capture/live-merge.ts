@@ -16,6 +16,7 @@ import type { Input, InputSpec } from './input.js';
 import { isLivePath } from './live-stream.js';
 import { merged } from './read.js';
 import { threadedMerge, worthThread } from './reader-thread.js';
+import type { ExtractOptions } from '../analysis/extract.js';
 
 export { isLivePath, openStream } from './live-stream.js';
 
@@ -33,6 +34,8 @@ export interface MergeOptions {
   readonly holdMs?: number;
   /** Files: read and merge them on a second thread (default: when they are big enough to pay). */
   readonly thread?: boolean;
+  /** On that thread, also run the trace's extractor with these options (trace, analyze). */
+  readonly extract?: ExtractOptions;
   /** End the stream: wait up to `graceMs` for inputs to end by themselves, then stop. */
   readonly signal?: AbortSignal;
   /** Default 300 ms. */
@@ -201,7 +204,7 @@ export function mergeLive(inputs: readonly Input[], o: MergeOptions = {}): Async
 export function mergeInputs(inputs: readonly Input[], o: MergeOptions = {}): AsyncGenerator<Frame[]> {
   const live = o.live ?? inputs.some((i) => isLiveSpec(i.spec));
   if (live) return mergeLive(inputs, o);
-  const files = (o.thread ?? worthThread(inputs)) ? threadedMerge(inputs) : merged([...inputs]);
+  const files = (o.thread ?? worthThread(inputs)) ? threadedMerge(inputs, o.extract) : merged([...inputs]);
   return o.signal ? untilAborted(files, o.signal) : files;
 }
 

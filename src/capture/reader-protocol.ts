@@ -2,6 +2,7 @@
 import type { Source } from './frame.js';
 import type { InputSpec } from './input.js';
 import type { CaptureProblem, Format, InterfaceStats } from './parser.js';
+import type { ExtractOptions } from '../analysis/extract.js';
 
 /** Numbers per frame in a batch's meta column: source id, number, tsSec, tsNsec, caplen, len, offset, start of its bytes, no-timestamp flag. */
 export const META = 9;
@@ -15,6 +16,8 @@ export interface ReaderData {
   specs: InputSpec[];
   names: [string, number, string][];
   chunkSize?: number;
+  /** Also run the trace's extractor on every frame, with these options (analysis/extract.ts). */
+  extract?: ExtractOptions;
 }
 
 export interface InputReport {
@@ -37,6 +40,8 @@ export type ReaderMessage =
       comments?: [number, readonly string[]][];
       /** Bytes read so far from each input (in input order). */
       read: number[];
+      /** With ReaderData.extract: the sightings, a row per frame (analysis/sighting-columns.ts). */
+      sightings?: { key: string; ints: Int32Array; nums: Float64Array };
     }
   | { kind: 'end'; reports: InputReport[]; sources?: Source[] }
   | { kind: 'fail'; message: string };

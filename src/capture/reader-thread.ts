@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { FrameRecord, type Frame, type Source } from './frame.js';
 import type { Input } from './input.js';
 import { META, type ReaderData, type ReaderMessage } from './reader-protocol.js';
+import type { ExtractOptions } from '../analysis/extract.js';
 
 /** Below this much input, starting a thread costs more than it saves. */
 export const THREAD_MIN_BYTES = 16 << 20;
@@ -42,11 +43,14 @@ function workerFile(): string | undefined {
   return existsSync(js) ? js : undefined;
 }
 
-/** The frames of `inputs` merged by time, read on a second thread. */
-export async function* threadedMerge(inputs: readonly Input[]): AsyncGenerator<Frame[]> {
+/**
+ * The frames of `inputs` merged by time, read on a second thread. With `extract`, that thread
+ * also runs the trace's extractor and each frame carries the result (FrameRecord.sightings).
+ */
+export async function* threadedMerge(inputs: readonly Input[], extract?: ExtractOptions): AsyncGenerator<Frame[]> {
   if (!inputs.length) return;
   const { registry, names, chunkSize } = inputs[0].options;
-  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize };
+  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, extract };
   const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   // messages queue here until consumed; the reader stays a few batches ahead (credits)
   const queue: ReaderMessage[] = [];
@@ -110,9 +114,10 @@ export async function* threadedMerge(inputs: readonly Input[]): AsyncGenerator<F
       const sources = registry.sources;
       let comments: Map<number, readonly string[]> | undefined;
       if (m.comments) comments = new Map(m.comments);
+      const sightings = m.sightings;
       for (let i = 0; i < n; i++) {
         const o = i * META;
-        frames[i] = new FrameRecord(
+        const f = (frames[i] = new FrameRecord(
           sources[meta[o]],
           meta[o + 1],
           meta[o + 2],
@@ -124,7 +129,11 @@ export async function* threadedMerge(inputs: readonly Input[]): AsyncGenerator<F
           meta[o + 6],
           comments?.get(i),
           meta[o + 8] === 1,
-        );
+        ));
+        if (sightings) {
+          f.sightings = sightings;
+          f.sightingRow = i;
+        }
       }
       yield frames;
     }

@@ -10,12 +10,16 @@ import type { Frame, Source } from './frame.js';
 import { Input, InterfaceNames, SourceRegistry, type InputSpec } from './input.js';
 import { merged } from './read.js';
 import { BATCH_BYTES, BATCH_FRAMES, CREDITS, META, type InputReport, type ReaderData, type ReaderMessage } from './reader-protocol.js';
+import { extract, Ports } from '../analysis/extract.js';
+import { INTS, NUMS, writeSighting } from '../analysis/sighting-columns.js';
 
 const port = parentPort!;
 const data = workerData as ReaderData;
 const registry = new SourceRegistry();
 const names = InterfaceNames.from(data.names);
 const inputs = data.specs.map((spec: InputSpec) => new Input(spec, { registry, names, chunkSize: data.chunkSize }));
+// the trace's extractor runs here too, beside the reading, when asked: the main thread then only rebuilds its objects
+const ports = data.extract ? new Ports(data.extract) : undefined;
 
 let credits = CREDITS;
 let wake: (() => void) | undefined;
@@ -58,8 +62,16 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
   credits--;
   // how far each input has got, for progress shown while reading (the TUI's bar)
   const read = inputs.map((i) => i.parser.bytesRead);
-  const msg: ReaderMessage = { kind: 'frames', meta, bytes: buf, sources, comments, read };
-  port.postMessage(msg, [meta.buffer, buf.buffer]);
+  const msg: Extract<ReaderMessage, { kind: 'frames' }> = { kind: 'frames', meta, bytes: buf, sources, comments, read };
+  const transfer: ArrayBuffer[] = [meta.buffer, buf.buffer];
+  if (ports) {
+    const ints = new Int32Array(n * INTS);
+    const nums = new Float64Array(n * NUMS);
+    for (let i = 0; i < n; i++) writeSighting(extract(frames[from + i], ports), ints, nums, i);
+    msg.sightings = { key: ports.key, ints, nums };
+    transfer.push(ints.buffer, nums.buffer);
+  }
+  port.postMessage(msg, transfer);
 }
 
 async function run(): Promise<void> {
