@@ -7,7 +7,7 @@
  * A row per frame: INTS 32-bit numbers and NUMS doubles (48-bit MACs and unsigned 32-bit
  * addresses). Obs fields that are already packed words (extract.ts) are copied as they are.
  */
-import type { Frame } from '../capture/frame.js';
+import type { Frame, Source } from '../capture/frame.js';
 import { ArpObs, Obs, Outer, Quoted } from './extract.js';
 
 export const INTS = 36;
@@ -99,19 +99,33 @@ export function writeSighting(x: Obs | ArpObs | undefined, ints: Int32Array, num
 
 /** Rebuild what extract would return for frame `f` from row `r` (the frame gives its identity and time). */
 export function readSighting(f: Frame, ints: Int32Array, nums: Float64Array, r: number): Obs | ArpObs | undefined {
+  return readRow(f.source, f.number, f.tsSec, f.tsNsec, f.len, ints, nums, r);
+}
+
+/** The same, given the frame's source, number, timestamp and length on the wire. */
+export function readRow(
+  source: Source,
+  frame: number,
+  sec: number,
+  nsec: number,
+  wireLen: number,
+  ints: Int32Array,
+  nums: Float64Array,
+  r: number,
+): Obs | ArpObs | undefined {
   const i = r * INTS;
   const n = r * NUMS;
   const kind = ints[i];
   if (kind === KIND_NONE) return undefined;
   if (kind === KIND_ARP) {
-    const a = new ArpObs(f.source, f.number, f.tsSec, f.tsNsec, ints[i + 2], nums[n + 2], nums[n + 4], nums[n + 3], nums[n + 5]);
+    const a = new ArpObs(source, frame, sec, nsec, ints[i + 2], nums[n + 2], nums[n + 4], nums[n + 3], nums[n + 5]);
     a.pktType = ints[i + 1];
     a.encap = ints[i + 3] !== 0;
     a.macSrc = nums[n];
     a.macDst = nums[n + 1];
     return a;
   }
-  const x = new Obs(f.source, f.number, f.tsSec, f.tsNsec, f.len);
+  const x = new Obs(source, frame, sec, nsec, wireLen);
   x.macSrc = nums[n];
   x.macDst = nums[n + 1];
   x.pktType = ints[i + 1];
