@@ -11,13 +11,117 @@
  * new packet), or neither side of the conversation matches (no NAT rewrites both). A TCP
  * segment with no identity match joins an open GSO super-packet of the same flow direction (same
  * ack) whose sequence range contains it: the segment is part of the super-packet's journey.
+ *
+ * Memory. A group waits for its window to close, long enough for V8 to move what it holds out of
+ * the young generation, where it dies expensively. So an open group keeps only its first
+ * sighting as an object; the others are rows of typed arrays (OpenRows), made into objects
+ * again when it closes, and let go of once it has been handed on (a closed group left in the
+ * old generation would otherwise keep them alive through every young collection until the next
+ * full one).
  */
-import { PROTO_TCP, TCP_ACK, type Obs } from './extract.js';
+import type { Source } from '../capture/frame.js';
+import { PROTO_TCP, TCP_ACK, type ArpObs, type Obs } from './extract.js';
 import { identityKey, natCompatible, sameIdentity } from './identity.js';
+import { INTS, NUMS, readRow, writeSighting } from './sighting-columns.js';
 import { MinHeap } from '../util/heap.js';
 
+/** Sightings of open groups, a row each, in growable columns; a row is reused once its group closes. */
+class OpenRows {
+  private cap = 0;
+  private ints: Int32Array = new Int32Array(0);
+  private nums: Float64Array = new Float64Array(0);
+  private t: Float64Array = new Float64Array(0);
+  private key: Int32Array = new Int32Array(0);
+  private frame: Float64Array = new Float64Array(0);
+  private sec: Float64Array = new Float64Array(0);
+  private nsec: Int32Array = new Int32Array(0);
+  private wireLen: Int32Array = new Int32Array(0);
+  // what correlation compares, as the Obs getters give it
+  src32: Int32Array = new Int32Array(0);
+  dst32: Int32Array = new Int32Array(0);
+  ttl: Int32Array = new Int32Array(0);
+  enc: Int32Array = new Int32Array(0);
+  seq: Float64Array = new Float64Array(0);
+  readonly source: (Source | undefined)[] = [];
+  private readonly arp: (ArpObs | undefined)[] = [];
+  private readonly free: number[] = [];
+
+  add(o: Obs): number {
+    if (!this.free.length) this.grow();
+    const r = this.free.pop()!;
+    writeSighting(o, this.ints, this.nums, r);
+    this.t[r] = o.t;
+    this.key[r] = o.key;
+    this.frame[r] = o.frame;
+    this.sec[r] = o.sec;
+    this.nsec[r] = o.nsec;
+    this.wireLen[r] = o.wireLen;
+    this.src32[r] = o.src32;
+    this.dst32[r] = o.dst32;
+    this.ttl[r] = o.ttl;
+    this.enc[r] = o.enc;
+    this.seq[r] = o.seq;
+    this.source[r] = o.source;
+    this.arp[r] = o.arp;
+    return r;
+  }
+
+  /** The sighting of row r as an object again; the row is then free. */
+  take(r: number): Obs {
+    const o = readRow(this.source[r]!, this.frame[r], this.sec[r], this.nsec[r], this.wireLen[r], this.ints, this.nums, r) as Obs;
+    o.t = this.t[r];
+    o.key = this.key[r];
+    o.arp = this.arp[r];
+    this.source[r] = undefined;
+    this.arp[r] = undefined;
+    this.free.push(r);
+    return o;
+  }
+
+  private grow(): void {
+    const old = this.cap;
+    const cap = Math.max(1024, old * 2);
+    const i32 = (a: Int32Array, per: number): Int32Array => {
+      const b = new Int32Array(cap * per);
+      b.set(a);
+      return b;
+    };
+    const f64 = (a: Float64Array, per: number): Float64Array => {
+      const b = new Float64Array(cap * per);
+      b.set(a);
+      return b;
+    };
+    this.ints = i32(this.ints, INTS);
+    this.nums = f64(this.nums, NUMS);
+    this.t = f64(this.t, 1);
+    this.key = i32(this.key, 1);
+    this.frame = f64(this.frame, 1);
+    this.sec = f64(this.sec, 1);
+    this.nsec = i32(this.nsec, 1);
+    this.wireLen = i32(this.wireLen, 1);
+    this.src32 = i32(this.src32, 1);
+    this.dst32 = i32(this.dst32, 1);
+    this.ttl = i32(this.ttl, 1);
+    this.enc = i32(this.enc, 1);
+    this.seq = f64(this.seq, 1);
+    for (let r = cap - 1; r >= old; r--) this.free.push(r);
+    this.cap = cap;
+  }
+}
+
+const NO_ROWS: number[] = [];
+const NO_OBS: Obs[] = [];
+
 export class Group {
-  readonly obs: Obs[];
+  /**
+   * Every sighting in the order they joined, while the group is handed on (onClose); before,
+   * the first only (the others are rows), after, none.
+   */
+  obs: Obs[];
+  /** The first sighting. */
+  readonly rep: Obs;
+  /** While open: rows (OpenRows) of the sightings after the first. */
+  rows: number[] = NO_ROWS;
   firstT: number;
   lastT: number;
   /** Largest TCP payload seen (for GSO range joins). */
@@ -41,16 +145,15 @@ export class Group {
     o: Obs,
   ) {
     this.obs = [o];
+    this.rep = o;
     this.firstT = o.t;
     this.lastT = o.t;
     this.maxLen = o.l4len;
   }
-  get rep(): Obs {
-    return this.obs[0];
-  }
 }
 
 export class Correlator {
+  private readonly rows = new OpenRows();
   private readonly byKey = new Map<number, Group>();
   private readonly byAck = new Map<number, Group>();
   /** Open groups by (deadline, first sighting, creation). */
@@ -78,7 +181,7 @@ export class Correlator {
     for (let g = head; g; g = g.nextKey) {
       if (!this.joinable(g, o)) continue;
       if (!sameIdentity(g.rep, o)) continue;
-      if (seenUnchanged(g, o)) continue;
+      if (this.seenUnchanged(g, o)) continue;
       this.join(g, o);
       return;
     }
@@ -89,7 +192,7 @@ export class Correlator {
         if (!this.joinable(g, o)) continue;
         const off = (o.seq - r.seq) >>> 0;
         if (off === 0 || off >= g.maxLen || o.l4len >= g.maxLen) continue;
-        if (segmentSeen(g, o)) continue;
+        if (this.segmentSeen(g, o)) continue;
         g.gso = true;
         this.join(g, o);
         return;
@@ -117,16 +220,40 @@ export class Correlator {
     // Crossing to another node: nothing rewrites the source on the wire, and link-local
     // multicast and broadcast never cross.
     const node = o.source.node;
-    let srcSeen = false;
-    for (const x of g.obs) {
-      if (x.source.node === node) return true;
-      if (x.src === o.src) srcSeen = true;
+    const r = g.rep;
+    if (r.source.node === node) return true;
+    let srcSeen = r.src32 === o.src32;
+    const w = this.rows;
+    for (const x of g.rows) {
+      if (w.source[x]!.node === node) return true;
+      if (w.src32[x] === o.src32) srcSeen = true;
     }
     return srcSeen && !isLinkScope(o.dst);
   }
 
+  /** The group already has this packet on this interface, unchanged (same TTL and addresses). */
+  private seenUnchanged(g: Group, o: Obs): boolean {
+    const r = g.rep;
+    if (r.source === o.source && r.ttl === o.ttl && r.src32 === o.src32 && r.dst32 === o.dst32 && r.seq === o.seq && r.enc === o.enc) return true;
+    const w = this.rows;
+    for (const x of g.rows) {
+      if (w.source[x] === o.source && w.ttl[x] === o.ttl && w.src32[x] === o.src32 && w.dst32[x] === o.dst32 && w.seq[x] === o.seq && w.enc[x] === o.enc) return true;
+    }
+    return false;
+  }
+
+  /** The group already has this segment on this interface. */
+  private segmentSeen(g: Group, o: Obs): boolean {
+    const r = g.rep;
+    if (r.source === o.source && r.seq === o.seq && r.ttl === o.ttl) return true;
+    const w = this.rows;
+    for (const x of g.rows) if (w.source[x] === o.source && w.seq[x] === o.seq && w.ttl[x] === o.ttl) return true;
+    return false;
+  }
+
   private join(g: Group, o: Obs): void {
-    g.obs.push(o);
+    if (g.rows === NO_ROWS) g.rows = [];
+    g.rows.push(this.rows.add(o));
     if (o.t > g.lastT) g.lastT = o.t;
     if (o.l4len > g.maxLen && o.proto === PROTO_TCP) g.maxLen = o.l4len;
     if (o.t < g.firstT) g.firstT = o.t;
@@ -173,7 +300,14 @@ export class Correlator {
       if (g.nextAck) g.nextAck.prevAck = g.prevAck;
       g.nextAck = g.prevAck = undefined;
     }
+    if (g.rows.length) {
+      const all = [g.rep];
+      for (const x of g.rows) all.push(this.rows.take(x));
+      g.obs = all;
+      g.rows = NO_ROWS;
+    }
     this.onClose(g);
+    g.obs = NO_OBS;
   }
 
   private push(g: Group): void {
@@ -189,19 +323,4 @@ export class Correlator {
 /** 224.0.0.0/4 multicast or the limited broadcast: never routed between nodes. */
 function isLinkScope(ip: number): boolean {
   return ip >>> 28 === 14 || ip === 0xffffffff;
-}
-
-/** The group already has this packet on this interface, unchanged (same TTL and addresses). */
-function seenUnchanged(g: Group, o: Obs): boolean {
-  for (const x of g.obs) {
-    if (x.source === o.source && x.ttl === o.ttl && x.src === o.src && x.dst === o.dst && x.seq === o.seq && x.enc === o.enc)
-      return true;
-  }
-  return false;
-}
-
-/** The group already has this segment on this interface. */
-function segmentSeen(g: Group, o: Obs): boolean {
-  for (const x of g.obs) if (x.source === o.source && x.seq === o.seq && x.ttl === o.ttl) return true;
-  return false;
 }

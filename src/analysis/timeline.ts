@@ -100,7 +100,6 @@ export interface Verdict {
 export interface Trace {
   /** Packet number: order of first sighting, from 1. */
   id: number;
-  readonly group: Group;
   readonly hops: Hop[];
   readonly verdict: Verdict;
   readonly sender: string;
@@ -224,7 +223,6 @@ export function buildTrace(g: Group, topo: Topology, opts: TimelineOptions): Tra
   const verdict = judge(g, ordered, nodes, topo, opts);
   return {
     id: 0,
-    group: g,
     hops: ordered,
     verdict,
     sender: nodes[0].name,
