@@ -37,6 +37,13 @@ export class IfaceInfo {
   /** ARP replies not yet followed by a packet to the resolved address. */
   private readonly pending: ArpObs[] = [];
   private cachedRole: Role | undefined;
+  /** The last MAC pair looked up in the topology's VTEP MACs (which only grow: their count is their version), and the answer. */
+  private seenMacSrc = -2;
+  private seenMacDst = -2;
+  private seenVtepMacs = -1;
+  private seenVtepMac = false;
+  /** The last source MAC added to srcMacs. */
+  private lastSrcMac = -2;
   private roleAt = -1;
   /** Captured with `-i any` (SLL/SLL2): the node's every interface is in the capture. */
   readonly any: boolean;
@@ -84,8 +91,21 @@ export class IfaceInfo {
     if (o.t < this.firstT) this.firstT = o.t;
     if (o.t > this.lastT) this.lastT = o.t;
     if (o.enc !== ENC_NONE) this.encFrames++;
-    else if (this.topo.vtepMacs.has(o.macSrc) || this.topo.vtepMacs.has(o.macDst)) this.vtepMacFrames++;
-    if (o.macSrc >= 0 && !isGroupMac(o.macSrc) && this.srcMacs.size < 16) this.srcMacs.add(o.macSrc);
+    else {
+      // the same MAC pair comes frame after frame: look it up again only when it or the set changed
+      const vm = this.topo.vtepMacs;
+      if (o.macSrc !== this.seenMacSrc || o.macDst !== this.seenMacDst || vm.size !== this.seenVtepMacs) {
+        this.seenMacSrc = o.macSrc;
+        this.seenMacDst = o.macDst;
+        this.seenVtepMacs = vm.size;
+        this.seenVtepMac = vm.has(o.macSrc) || vm.has(o.macDst);
+      }
+      if (this.seenVtepMac) this.vtepMacFrames++;
+    }
+    if (o.macSrc >= 0 && o.macSrc !== this.lastSrcMac && !isGroupMac(o.macSrc) && this.srcMacs.size < 16) {
+      this.srcMacs.add(o.macSrc);
+      this.lastSrcMac = o.macSrc;
+    }
     // the pod behind a pod/veth interface is the one that sends from it: sources of packets
     // with an initial TTL (not yet routed), to unicast destinations
     if (this.learned < LEARN_FRAMES && o.enc === ENC_NONE && (o.ttl === 64 || o.ttl === 128 || o.ttl === 255) && o.dst >>> 28 !== 14) {
@@ -188,6 +208,9 @@ export class Topology {
   readonly nodes = new Map<string, NodeInfo>();
   /** Inner MACs of VXLAN frames: the VTEPs. */
   readonly vtepMacs = new Set<number>();
+  /** The MACs last added to vtepMacs (added again only when they change). */
+  private lastVtepSrc = -2;
+  private lastVtepDst = -2;
   /** Votes: address → node → count, for underlay addresses (outer src/dst of tunnels). */
   private readonly underlayVotes = new Map<number, Map<string, number>>();
   /** Recent ICMP errors by the quoted packet (src, id, proto). */
@@ -238,8 +261,14 @@ export class Topology {
 
   observe(o: Obs, i: IfaceInfo): void {
     if (o.enc === ENC_VXLAN) {
-      if (o.macSrc >= 0) this.vtepMacs.add(o.macSrc);
-      if (o.macDst >= 0 && !isGroupMac(o.macDst)) this.vtepMacs.add(o.macDst);
+      if (o.macSrc >= 0 && o.macSrc !== this.lastVtepSrc) {
+        this.vtepMacs.add(o.macSrc);
+        this.lastVtepSrc = o.macSrc;
+      }
+      if (o.macDst >= 0 && o.macDst !== this.lastVtepDst && !isGroupMac(o.macDst)) {
+        this.vtepMacs.add(o.macDst);
+        this.lastVtepDst = o.macDst;
+      }
       this.hasVtep = true;
       // `-i any` tells the direction: outgoing means the outer source is this node's address
       if (o.pktType === 4) this.voteUnderlay(o.oSrc, i.node, 1);
