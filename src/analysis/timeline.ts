@@ -474,10 +474,11 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
     return { status: 'delivered', reason: `link-local ${ipText(dst)} (not routed): seen on ${hops.length} interface${hops.length > 1 ? 's' : ''}`, skipped: [], after };
   }
   const { path, dstKnown, receiver } = expectedPath(g, hops, nodeOrder, topo);
+  const seen = seenPerPlace(hops, path);
   let lastIdx = -1;
   let lastHop: Hop | undefined;
   for (let i = 0; i < path.length; i++) {
-    const h = seenAt(hops, path[i]);
+    const h = seen[i];
     if (h) {
       lastIdx = i;
       lastHop = h;
@@ -486,7 +487,7 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
   let skipped = NONE_SKIPPED;
   for (let i = 0; i < lastIdx; i++) {
     const p = path[i];
-    if (!captured(p) || seenAt(hops, p)) continue;
+    if (!captured(p) || seen[i]) continue;
     if (p.ifaces.length && p.ifaces.some((x) => x.covers(hops[0].t, opts.graceNs))) {
       if (skipped === NONE_SKIPPED) skipped = [];
       skipped.push(...placeText(p));
@@ -542,14 +543,46 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
   return verdict;
 }
 
-/** The last hop at place p. */
-function seenAt(hops: readonly Hop[], p: Place): Hop | undefined {
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const h = hops[i];
-    if (h.iface.node !== p.node) continue;
-    if (p.ifaces.includes(h.iface) || (p.anyNode && h.role === p.role)) return h;
+/** Which places of a path an interface is (a path is shared by the packets that take it). */
+interface PathIndex {
+  readonly byIface: Map<IfaceInfo, number[]>;
+  /** Places of nodes captured with `-i any`, matched by role. */
+  readonly any: number[];
+}
+const pathIndexes = new WeakMap<Place[], PathIndex>();
+
+function pathIndex(path: Place[]): PathIndex {
+  let x = pathIndexes.get(path);
+  if (!x) {
+    x = { byIface: new Map(), any: [] };
+    for (let k = 0; k < path.length; k++) {
+      const p = path[k];
+      for (const i of p.ifaces) {
+        let l = x.byIface.get(i);
+        if (!l) x.byIface.set(i, (l = []));
+        l.push(k);
+      }
+      if (p.anyNode) x.any.push(k);
+    }
+    pathIndexes.set(path, x);
   }
-  return undefined;
+  return x;
+}
+
+/** For each place of the path, the last hop seen there (one pass over the hops, not one per place). */
+const seenScratch: (Hop | undefined)[] = [];
+function seenPerPlace(hops: readonly Hop[], path: Place[]): (Hop | undefined)[] {
+  const x = pathIndex(path);
+  const seen = seenScratch;
+  seen.length = path.length;
+  seen.fill(undefined);
+  for (const h of hops) {
+    const node = h.iface.node;
+    const l = x.byIface.get(h.iface);
+    if (l) for (const k of l) if (path[k].node === node) seen[k] = h;
+    for (const k of x.any) if (path[k].node === node && path[k].role === h.role) seen[k] = h;
+  }
+  return seen;
 }
 
 /** Shared by every verdict that skipped nothing (never added to: a new array is made first). */
