@@ -474,6 +474,15 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
     return { status: 'delivered', reason: `link-local ${ipText(dst)} (not routed): seen on ${hops.length} interface${hops.length > 1 ? 's' : ''}`, skipped: [], after };
   }
   const { path, dstKnown, receiver } = expectedPath(g, hops, nodeOrder, topo);
+  // the packets of a flow mostly take the same interfaces as the one before: the same verdict
+  const index = pathIndex(path);
+  const memo = index.delivered;
+  if (memo && !topo.hasIcmpErrors && sameHops(memo, hops)) {
+    const verdict: Verdict = { status: 'delivered', reason: '', skipped: NONE_SKIPPED };
+    verdict.after = hops[memo.afterIdx];
+    verdict.reason = memo.reason;
+    return verdict;
+  }
   const seen = seenPerPlace(hops, path);
   let lastIdx = -1;
   let lastHop: Hop | undefined;
@@ -485,9 +494,12 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
     }
   }
   let skipped = NONE_SKIPPED;
+  /** Whether what was skipped depends on the time (an interface that may or may not have been capturing). */
+  let timeDependent = false;
   for (let i = 0; i < lastIdx; i++) {
     const p = path[i];
     if (!captured(p) || seen[i]) continue;
+    if (p.ifaces.length) timeDependent = true;
     if (p.ifaces.length && p.ifaces.some((x) => x.covers(hops[0].t, opts.graceNs))) {
       if (skipped === NONE_SKIPPED) skipped = [];
       skipped.push(...placeText(p));
@@ -517,6 +529,8 @@ function judge(g: Group, hops: Hop[], nodeOrder: readonly NodeGroup[], topo: Top
       verdict.reason = `last seen on ${at}; its underlay was not captured`;
     } else {
       verdict.reason = reachedText(after.iface);
+      if (!timeDependent && !icmp.length && !topo.hasIcmpErrors)
+        index.delivered = { ifaces: hops.map((h) => h.iface), roles: hops.map((h) => h.role), afterIdx: hops.indexOf(after), reason: verdict.reason };
     }
     return verdict;
   }
@@ -548,6 +562,18 @@ interface PathIndex {
   readonly byIface: Map<IfaceInfo, number[]>;
   /** Places of nodes captured with `-i any`, matched by role. */
   readonly any: number[];
+  /**
+   * The last packet on this path that was delivered, by hops that do not depend on the time:
+   * its hops' interfaces and roles, which of them it was last seen at and the reason. The
+   * path itself is per topology state (roles, pods), so this holds while the path does.
+   */
+  delivered?: { ifaces: IfaceInfo[]; roles: Role[]; afterIdx: number; reason: string };
+}
+
+function sameHops(m: NonNullable<PathIndex['delivered']>, hops: readonly Hop[]): boolean {
+  if (m.ifaces.length !== hops.length) return false;
+  for (let k = 0; k < hops.length; k++) if (hops[k].iface !== m.ifaces[k] || hops[k].role !== m.roles[k]) return false;
+  return true;
 }
 const pathIndexes = new WeakMap<Place[], PathIndex>();
 
