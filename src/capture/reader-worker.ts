@@ -6,7 +6,7 @@
  * It stays at most CREDITS batches ahead of the main thread, so memory is bounded.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FrameRecord, type Frame, type Source } from './frame.js';
+import type { Frame, Source } from './frame.js';
 import { Input, InterfaceNames, SourceRegistry, type InputSpec } from './input.js';
 import { merged } from './read.js';
 import { BATCH_BYTES, BATCH_FRAMES, CREDITS, META, type InputReport, type ReaderData, type ReaderMessage } from './reader-protocol.js';
@@ -34,16 +34,6 @@ port.on('message', onMore);
 
 let sentSources = 0;
 
-/** A frame's bytes into the batch buffer: from the reader's chunk, without a view per frame when short. */
-function copyBytes(f: Frame, buf: Uint8Array, at: number): void {
-  if (f instanceof FrameRecord && f.caplen <= 256) {
-    const c = f.chunk;
-    const s = f.start;
-    const n = f.caplen;
-    for (let k = 0; k < n; k++) buf[at + k] = c[s + k];
-  } else buf.set(f.bytes, at);
-}
-
 async function post(frames: readonly Frame[], from: number, to: number, bytes: number): Promise<void> {
   const n = to - from;
   const meta = new Float64Array(n * META);
@@ -62,7 +52,7 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
     meta[m + 6] = f.offset;
     meta[m + 7] = at;
     meta[m + 8] = f.noTimestamp ? 1 : 0;
-    copyBytes(f, buf, at);
+    buf.set(f.bytes, at);
     at += f.caplen;
     if (f.comments) (comments ??= []).push([i, f.comments]);
   }
