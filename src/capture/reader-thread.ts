@@ -51,7 +51,8 @@ export async function* threadedMerge(inputs: readonly Input[], extract?: Extract
   if (!inputs.length) return;
   const { registry, names, chunkSize } = inputs[0].options;
   const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, extract };
-  const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  // a young generation of 16 MB: the frames of a chunk read ahead die young in it (4 MB promoted them all)
+  const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
   // messages queue here until consumed; the reader stays a few batches ahead (credits)
   const queue: ReaderMessage[] = [];
   let wake: (() => void) | undefined;
