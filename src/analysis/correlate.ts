@@ -198,7 +198,7 @@ export class Correlator {
         return;
       }
     }
-    const g = new Group(this.nextSeq++, o);
+    const g = new Group(this.nextSeq++, o.keep());
     g.nextKey = head;
     if (head) head.prevKey = g;
     this.byKey.set(o.key, g);

@@ -4,10 +4,10 @@
  * one as their windows close. Memory is bounded by the traffic of one window (plus the skew).
  */
 import { FrameRecord, type Frame } from '../capture/frame.js';
-import { readSighting } from './sighting-columns.js';
+import { fillRow, readSighting } from './sighting-columns.js';
 import type { Source } from '../capture/frame.js';
 import { Correlator, type Group } from './correlate.js';
-import { ENC_NONE, extract, Ports, type ArpObs, type Obs } from './extract.js';
+import { ENC_NONE, extract, Obs, Ports, type ArpObs } from './extract.js';
 import type { RoleOverrides } from './roles.js';
 import { FlowStats, LatencyStats } from './stats.js';
 import { buildTrace, type TimelineOptions, type Trace } from './timeline.js';
@@ -60,6 +60,8 @@ export class TraceEngine {
   private rawNow = -Infinity;
   frames = 0;
   traced = 0;
+  /** The sighting refilled for each frame whose extraction came from the reader thread. */
+  private readonly scratch: Obs;
   /** Traces by verdict. */
   readonly verdicts = { delivered: 0, lost: 0, incomplete: 0 };
 
@@ -70,6 +72,8 @@ export class TraceEngine {
     this.reorder = opts.reorderNs ?? 0;
     this.slack = opts.slackNs ?? 50e6;
     this.timelineOpts = { graceNs: Math.max(this.window, 1e9) };
+    this.scratch = new Obs({ id: -1, node: '', iface: '', file: '', linkType: 0, fcsLength: 0 } as unknown as Source, 0, 0, 0, 0);
+    this.scratch.scratch = true;
     this.offsets = opts.offsets ?? new Map();
     let m = 0;
     for (const v of this.offsets.values()) if (v > m) m = v;
@@ -123,9 +127,15 @@ export class TraceEngine {
     const raw = (f.tsSec - this.baseSec) * 1e9 + f.tsNsec;
     if (raw > this.rawNow) this.rawNow = raw;
     const t = raw - this.offset(f.source);
-    // the reader thread may have extracted it already (with the same options)
+    // the reader thread may have extracted it already (with the same options): then, unless
+    // something may keep every sighting, the scratch sighting is refilled (kept ones are copied)
     const c = f instanceof FrameRecord ? f.sightings : undefined;
-    const x = c !== undefined && c.key === this.ports.key ? readSighting(f, c.ints, c.nums, (f as FrameRecord).sightingRow) : extract(f, this.ports);
+    let x: Obs | ArpObs | undefined;
+    if (c !== undefined && c.key === this.ports.key) {
+      const row = (f as FrameRecord).sightingRow;
+      if (this.reorder === 0 && !this.opts.onObs && fillRow(this.scratch, f, c.ints, c.nums, row)) x = this.scratch;
+      else x = readSighting(f, c.ints, c.nums, row);
+    } else x = extract(f, this.ports);
     this.opts.onFrame?.(f, x);
     const topo = this.topo;
     if (!x) {

@@ -133,15 +133,48 @@ export class Obs {
   key = 0;
   /** The ARP reply this packet waited for, on the same interface (set by the topology). */
   arp: ArpObs | undefined = undefined;
+  /**
+   * This object is refilled for every frame (the engine's scratch sighting, see
+   * sighting-columns.ts `fillRow`): whoever keeps a sighting beyond the frame calls `keep()`.
+   */
+  scratch = false;
 
   constructor(
-    readonly source: Source,
-    readonly frame: number,
-    readonly sec: number,
-    readonly nsec: number,
+    // (written only by the constructor, and by fillRow for the scratch sighting)
+    public source: Source,
+    public frame: number,
+    public sec: number,
+    public nsec: number,
     /** Length on the wire. */
-    readonly wireLen: number,
+    public wireLen: number,
   ) {}
+
+  /** This sighting, to keep: itself, or a copy when it is the scratch sighting. */
+  keep(): Obs {
+    if (!this.scratch) return this;
+    const o = new Obs(this.source, this.frame, this.sec, this.nsec, this.wireLen);
+    o.t = this.t;
+    o.macSrc = this.macSrc;
+    o.macDst = this.macDst;
+    o.pktType = this.pktType;
+    o.src32 = this.src32;
+    o.dst32 = this.dst32;
+    o.bits = this.bits;
+    o.idFrag = this.idFrag;
+    o.l4bits = this.l4bits;
+    o.sport = this.sport;
+    o.dport = this.dport;
+    o.l4a = this.l4a;
+    o.l4b = this.l4b;
+    o.ipLen = this.ipLen;
+    o.l4len = this.l4len;
+    o.hash = this.hash;
+    o.key = this.key;
+    o.arp = this.arp;
+    if (this.out) o.out = Object.assign(new Outer(), this.out);
+    if (this.q) o.q = Object.assign(new Quoted(), this.q);
+    return o;
+  }
 
   get src(): number {
     return this.src32 >>> 0;

@@ -102,6 +102,42 @@ export function readSighting(f: Frame, ints: Int32Array, nums: Float64Array, r: 
   return readRow(f.source, f.number, f.tsSec, f.tsNsec, f.len, ints, nums, r);
 }
 
+/**
+ * Refill `x` (the engine's scratch sighting) from row `r`, when the row is an IPv4 sighting;
+ * returns false for the other kinds (nothing, or ARP: read those with readSighting).
+ */
+export function fillRow(x: Obs, f: Frame, ints: Int32Array, nums: Float64Array, r: number): boolean {
+  const i = r * INTS;
+  const n = r * NUMS;
+  if (ints[i] !== KIND_IP) return false;
+  x.source = f.source;
+  x.frame = f.number;
+  x.sec = f.tsSec;
+  x.nsec = f.tsNsec;
+  x.wireLen = f.len;
+  x.t = 0;
+  x.key = 0;
+  x.arp = undefined;
+  x.macSrc = nums[n];
+  x.macDst = nums[n + 1];
+  x.pktType = ints[i + 1];
+  x.src32 = ints[i + 2];
+  x.dst32 = ints[i + 3];
+  x.bits = ints[i + 4];
+  x.idFrag = ints[i + 5];
+  x.l4bits = ints[i + 6];
+  x.sport = ints[i + 7];
+  x.dport = ints[i + 8];
+  x.l4a = ints[i + 9];
+  x.l4b = ints[i + 10];
+  x.ipLen = ints[i + 11];
+  x.l4len = ints[i + 12];
+  x.hash = ints[i + 13];
+  x.out = ints[i + 14] !== 0 ? readOuter(ints, nums, i, n) : undefined;
+  x.q = ints[i + 30] !== 0 ? readQuoted(ints, nums, i, n) : undefined;
+  return true;
+}
+
 /** The same, given the frame's source, number, timestamp and length on the wire. */
 export function readRow(
   source: Source,
@@ -141,35 +177,41 @@ export function readRow(
   x.ipLen = ints[i + 11];
   x.l4len = ints[i + 12];
   x.hash = ints[i + 13];
-  if (ints[i + 14] !== 0) {
-    const o = (x.out = new Outer());
-    o.src32 = ints[i + 15];
-    o.dst32 = ints[i + 16];
-    o.sport = ints[i + 17];
-    o.dport = ints[i + 18];
-    o.ttl = ints[i + 19];
-    o.id = ints[i + 20];
-    o.len = ints[i + 21];
-    o.df = ints[i + 22] !== 0;
-    o.vni = ints[i + 23];
-    o.flags = ints[i + 24];
-    o.reserved = ints[i + 25] !== 0;
-    o.heuristic = ints[i + 26] !== 0;
-    o.udpCk = ints[i + 27];
-    o.ipCk = ints[i + 28];
-    o.depth = ints[i + 29];
-    o.macSrc = nums[n + 2];
-    o.macDst = nums[n + 3];
-  }
-  if (ints[i + 30] !== 0) {
-    const q = (x.q = new Quoted());
-    q.proto = ints[i + 31];
-    q.id = ints[i + 32];
-    q.sport = ints[i + 33];
-    q.dport = ints[i + 34];
-    q.mtu = ints[i + 35];
-    q.src = nums[n + 4];
-    q.dst = nums[n + 5];
-  }
+  if (ints[i + 14] !== 0) x.out = readOuter(ints, nums, i, n);
+  if (ints[i + 30] !== 0) x.q = readQuoted(ints, nums, i, n);
   return x;
+}
+
+function readOuter(ints: Int32Array, nums: Float64Array, i: number, n: number): Outer {
+  const o = new Outer();
+  o.src32 = ints[i + 15];
+  o.dst32 = ints[i + 16];
+  o.sport = ints[i + 17];
+  o.dport = ints[i + 18];
+  o.ttl = ints[i + 19];
+  o.id = ints[i + 20];
+  o.len = ints[i + 21];
+  o.df = ints[i + 22] !== 0;
+  o.vni = ints[i + 23];
+  o.flags = ints[i + 24];
+  o.reserved = ints[i + 25] !== 0;
+  o.heuristic = ints[i + 26] !== 0;
+  o.udpCk = ints[i + 27];
+  o.ipCk = ints[i + 28];
+  o.depth = ints[i + 29];
+  o.macSrc = nums[n + 2];
+  o.macDst = nums[n + 3];
+  return o;
+}
+
+function readQuoted(ints: Int32Array, nums: Float64Array, i: number, n: number): Quoted {
+  const q = new Quoted();
+  q.proto = ints[i + 31];
+  q.id = ints[i + 32];
+  q.sport = ints[i + 33];
+  q.dport = ints[i + 34];
+  q.mtu = ints[i + 35];
+  q.src = nums[n + 4];
+  q.dst = nums[n + 5];
+  return q;
 }

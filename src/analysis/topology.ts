@@ -281,7 +281,7 @@ export class Topology {
       const k = `${o.qSrc}/${o.qId}/${o.qProto}`;
       let l = this.icmpErrors.get(k);
       if (!l) this.icmpErrors.set(k, (l = []));
-      if (l.length < 8) l.push({ obs: o, iface: i });
+      if (l.length < 8) l.push({ obs: o.keep(), iface: i });
       if (++this.icmpCount > 100000) {
         this.icmpErrors.clear();
         this.icmpCount = 0;

@@ -2,10 +2,12 @@
  * Open groups keep their sightings after the first as rows of typed arrays and make objects of
  * them again when they close (correlate.ts OpenRows). What a timeline shows must be exactly the
  * sighting the engine saw: every field, its corrected time, identity key and the ARP reply it
- * waited for, on every hop of every packet of every bundled scenario.
+ * waited for, on every hop of every packet of every bundled scenario. And with the reader
+ * thread (its extraction, the engine's scratch sighting), every timeline is the same as without.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Obs } from '../../src/analysis/extract.js';
+import { summaryJson, traceJson, traceText } from '../../src/analysis/format.js';
 import { scenarios, traceFiles } from './lab.js';
 
 const FIELDS = [
@@ -40,5 +42,26 @@ describe.each(scenarios().map((s) => [s.name, s] as const))('%s', (_n, s) => {
     }
     expect(hops).toBeGreaterThan(0);
     expect(later).toBeGreaterThan(0);
+  });
+});
+
+describe.each(scenarios().map((s) => [s.name, s] as const))('%s, read on a second thread', (_n, s) => {
+  afterEach(() => {
+    delete process.env.VXDECODE_READER_THREAD;
+  });
+  const run = async (thread: '0' | '1'): Promise<string[]> => {
+    process.env.VXDECODE_READER_THREAD = thread;
+    const { traces, result } = await traceFiles(s.files, { links: s.links, checksums: true });
+    const noOffsets = new Map<string, number>();
+    return [
+      ...traces.flatMap((t) => [...traceText(t, { offsets: noOffsets }), JSON.stringify(traceJson(t, noOffsets))]),
+      JSON.stringify(summaryJson(result.engine)),
+    ];
+  };
+  it('gives the same timelines, verdicts and summary', async () => {
+    const here = await run('0');
+    const there = await run('1');
+    expect(here.length).toBeGreaterThan(1);
+    expect(there).toEqual(here);
   });
 });
