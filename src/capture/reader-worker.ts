@@ -6,7 +6,7 @@
  * It stays at most CREDITS batches ahead of the main thread, so memory is bounded.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Frame, Source } from './frame.js';
+import { FrameRecord, type Frame, type Source } from './frame.js';
 import { Input, InterfaceNames, SourceRegistry, type InputSpec } from './input.js';
 import { merged } from './read.js';
 import { BATCH_BYTES, BATCH_FRAMES, CREDITS, META, type InputReport, type ReaderData, type ReaderMessage } from './reader-protocol.js';
@@ -52,7 +52,9 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
     meta[m + 6] = f.offset;
     meta[m + 7] = at;
     meta[m + 8] = f.noTimestamp ? 1 : 0;
-    buf.set(f.bytes, at);
+    // a view that dies here: `f.bytes` would keep it on the frame, which is old by now (read a
+    // chunk ahead), and so keep it alive into the old generation too
+    buf.set(f instanceof FrameRecord ? f.chunk.subarray(f.start, f.start + f.caplen) : f.bytes, at);
     at += f.caplen;
     if (f.comments) (comments ??= []).push([i, f.comments]);
   }
