@@ -77,7 +77,32 @@ export class Outer {
   ipCk = CK_UNKNOWN;
   /** Tunnels nested inside this one. */
   depth = 0;
+
+  /** Back to a new Outer's values (for the one reused by `extract(f, ports, into)`). */
+  reset(): Outer {
+    this.src32 = 0;
+    this.dst32 = 0;
+    this.sport = -1;
+    this.dport = -1;
+    this.ttl = -1;
+    this.id = -1;
+    this.len = -1;
+    this.df = false;
+    this.vni = -1;
+    this.flags = -1;
+    this.reserved = false;
+    this.heuristic = false;
+    this.macSrc = -1;
+    this.macDst = -1;
+    this.udpCk = CK_UNKNOWN;
+    this.ipCk = CK_UNKNOWN;
+    this.depth = 0;
+    return this;
+  }
 }
+
+/** The Outer of the sighting `extract` refills (`into`): one, since that sighting is used before the next frame. */
+const reusedOuter = new Outer();
 
 /** The header an ICMP error quotes. */
 export class Quoted {
@@ -148,6 +173,36 @@ export class Obs {
     /** Length on the wire. */
     public wireLen: number,
   ) {}
+
+  /** Back to a new sighting's values, for another frame (the object `extract(f, ports, into)` refills). */
+  reset(source: Source, frame: number, sec: number, nsec: number, wireLen: number): Obs {
+    this.source = source;
+    this.frame = frame;
+    this.sec = sec;
+    this.nsec = nsec;
+    this.wireLen = wireLen;
+    this.t = 0;
+    this.macSrc = -1;
+    this.macDst = -1;
+    this.pktType = -1;
+    this.out = undefined;
+    this.src32 = 0;
+    this.dst32 = 0;
+    this.bits = 0;
+    this.idFrag = 0;
+    this.l4bits = 0;
+    this.sport = -1;
+    this.dport = -1;
+    this.l4a = 0;
+    this.l4b = 0;
+    this.ipLen = 0;
+    this.l4len = -1;
+    this.q = undefined;
+    this.hash = 0;
+    this.key = 0;
+    this.arp = undefined;
+    return this;
+  }
 
   /** This sighting, to keep: itself, or a copy when it is the scratch sighting. */
   keep(): Obs {
@@ -418,7 +473,7 @@ function l4Checksum(b: Uint8Array, src: number, dst: number, proto: number, l4: 
  * What one frame says to the trace: an Obs for IPv4 (innermost packet), an ArpObs for ARP,
  * undefined for anything else (IPv6, LLDP, truncated headers).
  */
-export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
+export function extract(f: Frame, ports: Ports, into?: Obs): Obs | ArpObs | undefined {
   // positions are in the reader's chunk when there is one: no view object per frame
   let b: Uint8Array;
   let base: number;
@@ -492,7 +547,9 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
     return a;
   }
   if (et !== 0x0800) return undefined;
-  const o = new Obs(s, f.number, f.tsSec, f.tsNsec, f.len);
+  // `into`: refill that object (and one Outer) instead of making new ones, for a caller that is
+  // done with the sighting before the next frame (the reader thread, which only packs it)
+  const o = into ? into.reset(s, f.number, f.tsSec, f.tsNsec, f.len) : new Obs(s, f.number, f.tsSec, f.tsNsec, f.len);
   o.macSrc = macS;
   o.macDst = macD;
   o.pktType = pkt;
@@ -548,7 +605,7 @@ export function extract(f: Frame, ports: Ports): Obs | ArpObs | undefined {
       if (enc !== ENC_NONE) {
         if (depth === 0) {
           encAt0 = enc;
-          const t = (o.out = new Outer());
+          const t = (o.out = into ? reusedOuter.reset() : new Outer());
           t.src32 = i32(b, p + 12);
           t.dst32 = i32(b, p + 16);
           t.sport = sp;

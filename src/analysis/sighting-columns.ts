@@ -133,7 +133,7 @@ export function fillRow(x: Obs, f: Frame, ints: Int32Array, nums: Float64Array, 
   x.ipLen = ints[i + 11];
   x.l4len = ints[i + 12];
   x.hash = ints[i + 13];
-  x.out = ints[i + 14] !== 0 ? readOuter(ints, nums, i, n) : undefined;
+  x.out = ints[i + 14] !== 0 ? readOuter(ints, nums, i, n, scratchOuter) : undefined;
   x.q = ints[i + 30] !== 0 ? readQuoted(ints, nums, i, n) : undefined;
   return true;
 }
@@ -182,8 +182,11 @@ export function readRow(
   return x;
 }
 
-function readOuter(ints: Int32Array, nums: Float64Array, i: number, n: number): Outer {
-  const o = new Outer();
+/** The scratch sighting's Outer (fillRow), refilled like it: `keep()` copies both. */
+const scratchOuter = new Outer();
+
+function readOuter(ints: Int32Array, nums: Float64Array, i: number, n: number, into?: Outer): Outer {
+  const o = into ?? new Outer();
   o.src32 = ints[i + 15];
   o.dst32 = ints[i + 16];
   o.sport = ints[i + 17];

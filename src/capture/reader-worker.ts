@@ -10,7 +10,7 @@ import { FrameRecord, type Frame, type Source } from './frame.js';
 import { Input, InterfaceNames, SourceRegistry, type InputSpec } from './input.js';
 import { merged } from './read.js';
 import { BATCH_BYTES, BATCH_FRAMES, CREDITS, META, type InputReport, type ReaderData, type ReaderMessage } from './reader-protocol.js';
-import { extract, Ports } from '../analysis/extract.js';
+import { extract, Obs, Ports } from '../analysis/extract.js';
 import { INTS, NUMS, writeSighting } from '../analysis/sighting-columns.js';
 
 const port = parentPort!;
@@ -18,8 +18,10 @@ const data = workerData as ReaderData;
 const registry = new SourceRegistry();
 const names = InterfaceNames.from(data.names);
 const inputs = data.specs.map((spec: InputSpec) => new Input(spec, { registry, names, chunkSize: data.chunkSize }));
-// the trace's extractor runs here too, beside the reading, when asked: the main thread then only rebuilds its objects
+// the trace's extractor runs here too, beside the reading, when asked: the main thread then only
+// rebuilds its objects (one sighting object refilled for every frame: it is only packed)
 const ports = data.extract ? new Ports(data.extract) : undefined;
+const sighting = new Obs(undefined as unknown as Source, 0, 0, 0, 0);
 
 let credits = CREDITS;
 let wake: (() => void) | undefined;
@@ -69,7 +71,7 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
   if (ports) {
     const ints = new Int32Array(n * INTS);
     const nums = new Float64Array(n * NUMS);
-    for (let i = 0; i < n; i++) writeSighting(extract(frames[from + i], ports), ints, nums, i);
+    for (let i = 0; i < n; i++) writeSighting(extract(frames[from + i], ports, sighting), ints, nums, i);
     msg.sightings = { key: ports.key, ints, nums };
     transfer.push(ints.buffer, nums.buffer);
   }
