@@ -107,17 +107,16 @@ export function readSighting(f: Frame, ints: Int32Array, nums: Float64Array, r: 
  * returns false for the other kinds (nothing, or ARP: read those with readSighting).
  */
 export function fillRow(x: Obs, f: Frame, ints: Int32Array, nums: Float64Array, r: number): boolean {
+  if (ints[r * INTS] !== KIND_IP) return false;
+  x.reset(f.source, f.number, f.tsSec, f.tsNsec, f.len);
+  fillIp(x, ints, nums, r, scratchOuter);
+  return true;
+}
+
+/** An IPv4 sighting's fields from row r (its Outer refilled into `outer` when given). */
+function fillIp(x: Obs, ints: Int32Array, nums: Float64Array, r: number, outer?: Outer): Obs {
   const i = r * INTS;
   const n = r * NUMS;
-  if (ints[i] !== KIND_IP) return false;
-  x.source = f.source;
-  x.frame = f.number;
-  x.sec = f.tsSec;
-  x.nsec = f.tsNsec;
-  x.wireLen = f.len;
-  x.t = 0;
-  x.key = 0;
-  x.arp = undefined;
   x.macSrc = nums[n];
   x.macDst = nums[n + 1];
   x.pktType = ints[i + 1];
@@ -133,9 +132,9 @@ export function fillRow(x: Obs, f: Frame, ints: Int32Array, nums: Float64Array, 
   x.ipLen = ints[i + 11];
   x.l4len = ints[i + 12];
   x.hash = ints[i + 13];
-  x.out = ints[i + 14] !== 0 ? readOuter(ints, nums, i, n, scratchOuter) : undefined;
+  x.out = ints[i + 14] !== 0 ? readOuter(ints, nums, i, n, outer) : undefined;
   x.q = ints[i + 30] !== 0 ? readQuoted(ints, nums, i, n) : undefined;
-  return true;
+  return x;
 }
 
 /** The same, given the frame's source, number, timestamp and length on the wire. */
@@ -161,25 +160,7 @@ export function readRow(
     a.macDst = nums[n + 1];
     return a;
   }
-  const x = new Obs(source, frame, sec, nsec, wireLen);
-  x.macSrc = nums[n];
-  x.macDst = nums[n + 1];
-  x.pktType = ints[i + 1];
-  x.src32 = ints[i + 2];
-  x.dst32 = ints[i + 3];
-  x.bits = ints[i + 4];
-  x.idFrag = ints[i + 5];
-  x.l4bits = ints[i + 6];
-  x.sport = ints[i + 7];
-  x.dport = ints[i + 8];
-  x.l4a = ints[i + 9];
-  x.l4b = ints[i + 10];
-  x.ipLen = ints[i + 11];
-  x.l4len = ints[i + 12];
-  x.hash = ints[i + 13];
-  if (ints[i + 14] !== 0) x.out = readOuter(ints, nums, i, n);
-  if (ints[i + 30] !== 0) x.q = readQuoted(ints, nums, i, n);
-  return x;
+  return fillIp(new Obs(source, frame, sec, nsec, wireLen), ints, nums, r);
 }
 
 /** The scratch sighting's Outer (fillRow), refilled like it: `keep()` copies both. */
