@@ -42,6 +42,8 @@ class OpenRows {
   ttl: Int32Array = new Int32Array(0);
   enc: Int32Array = new Int32Array(0);
   seq: Float64Array = new Float64Array(0);
+  /** The next row of the same group (-1: the last). */
+  next: Int32Array = new Int32Array(0);
   readonly source: (Source | undefined)[] = [];
   private readonly arp: (ArpObs | undefined)[] = [];
   private readonly free: number[] = [];
@@ -61,6 +63,7 @@ class OpenRows {
     this.ttl[r] = o.ttl;
     this.enc[r] = o.enc;
     this.seq[r] = o.seq;
+    this.next[r] = -1;
     this.source[r] = o.source;
     this.arp[r] = o.arp;
     return r;
@@ -104,12 +107,12 @@ class OpenRows {
     this.ttl = i32(this.ttl, 1);
     this.enc = i32(this.enc, 1);
     this.seq = f64(this.seq, 1);
+    this.next = i32(this.next, 1);
     for (let r = cap - 1; r >= old; r--) this.free.push(r);
     this.cap = cap;
   }
 }
 
-const NO_ROWS: number[] = [];
 const NO_OBS: Obs[] = [];
 
 export class Group {
@@ -120,8 +123,9 @@ export class Group {
   obs: Obs[];
   /** The first sighting. */
   readonly rep: Obs;
-  /** While open: rows (OpenRows) of the sightings after the first. */
-  rows: number[] = NO_ROWS;
+  /** While open: the first and last rows (OpenRows) of the sightings after the first, a list through OpenRows.next. */
+  firstRow = -1;
+  lastRow = -1;
   firstT: number;
   lastT: number;
   /** Largest TCP payload seen (for GSO range joins). */
@@ -224,7 +228,7 @@ export class Correlator {
     if (r.source.node === node) return true;
     let srcSeen = r.src32 === o.src32;
     const w = this.rows;
-    for (const x of g.rows) {
+    for (let x = g.firstRow; x >= 0; x = w.next[x]) {
       if (w.source[x]!.node === node) return true;
       if (w.src32[x] === o.src32) srcSeen = true;
     }
@@ -236,7 +240,7 @@ export class Correlator {
     const r = g.rep;
     if (r.source === o.source && r.ttl === o.ttl && r.src32 === o.src32 && r.dst32 === o.dst32 && r.seq === o.seq && r.enc === o.enc) return true;
     const w = this.rows;
-    for (const x of g.rows) {
+    for (let x = g.firstRow; x >= 0; x = w.next[x]) {
       if (w.source[x] === o.source && w.ttl[x] === o.ttl && w.src32[x] === o.src32 && w.dst32[x] === o.dst32 && w.seq[x] === o.seq && w.enc[x] === o.enc) return true;
     }
     return false;
@@ -247,13 +251,15 @@ export class Correlator {
     const r = g.rep;
     if (r.source === o.source && r.seq === o.seq && r.ttl === o.ttl) return true;
     const w = this.rows;
-    for (const x of g.rows) if (w.source[x] === o.source && w.seq[x] === o.seq && w.ttl[x] === o.ttl) return true;
+    for (let x = g.firstRow; x >= 0; x = w.next[x]) if (w.source[x] === o.source && w.seq[x] === o.seq && w.ttl[x] === o.ttl) return true;
     return false;
   }
 
   private join(g: Group, o: Obs): void {
-    if (g.rows === NO_ROWS) g.rows = [];
-    g.rows.push(this.rows.add(o));
+    const r = this.rows.add(o);
+    if (g.lastRow < 0) g.firstRow = r;
+    else this.rows.next[g.lastRow] = r;
+    g.lastRow = r;
     if (o.t > g.lastT) g.lastT = o.t;
     if (o.l4len > g.maxLen && o.proto === PROTO_TCP) g.maxLen = o.l4len;
     if (o.t < g.firstT) g.firstT = o.t;
@@ -300,11 +306,16 @@ export class Correlator {
       if (g.nextAck) g.nextAck.prevAck = g.prevAck;
       g.nextAck = g.prevAck = undefined;
     }
-    if (g.rows.length) {
+    if (g.firstRow >= 0) {
       const all = [g.rep];
-      for (const x of g.rows) all.push(this.rows.take(x));
+      const w = this.rows;
+      for (let x = g.firstRow; x >= 0; ) {
+        const next = w.next[x];
+        all.push(w.take(x));
+        x = next;
+      }
       g.obs = all;
-      g.rows = NO_ROWS;
+      g.firstRow = g.lastRow = -1;
     }
     this.onClose(g);
     g.obs = NO_OBS;

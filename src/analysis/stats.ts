@@ -25,7 +25,9 @@ export interface LatencyRow {
 }
 
 class Pair {
-  samples: number[] = [];
+  /** The first `n` are the samples (a typed array grown by doubling: no array of boxed numbers to promote). */
+  samples = new Float64Array(64);
+  n = 0;
   seen = 0;
   min = Infinity;
   max = -Infinity;
@@ -40,8 +42,14 @@ class Pair {
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    if (this.samples.length < RESERVOIR) this.samples.push(v);
-    else {
+    if (this.n < RESERVOIR) {
+      if (this.n === this.samples.length) {
+        const b = new Float64Array(Math.min(RESERVOIR, this.n * 2));
+        b.set(this.samples);
+        this.samples = b;
+      }
+      this.samples[this.n++] = v;
+    } else {
       const j = Math.floor(Math.random() * this.seen);
       if (j < RESERVOIR) this.samples[j] = v;
     }
@@ -120,7 +128,7 @@ export class LatencyStats {
   rows(): LatencyRow[] {
     const out: LatencyRow[] = [];
     for (const p of this.pairs.values()) {
-      const s = Float64Array.from(p.samples);
+      const s = p.samples.slice(0, p.n);
       const p50 = pct(s, 50);
       const limit = Math.max(10 * p50, p50 + 1e6);
       let outliers = 0;
