@@ -24,10 +24,33 @@ export interface LatencyRow {
   slowest: { packet: number; delta_ns: number }[];
 }
 
-class Pair {
-  /** The first `n` are the samples (a typed array grown by doubling: no array of boxed numbers to promote). */
-  samples = new Float64Array(64);
+/**
+ * Up to `cap` numbers in a typed array grown by doubling: one block per list, not an array of
+ * numbers that V8 copies as it grows and promotes (latency samples, flow durations).
+ */
+class Samples {
+  a = new Float64Array(64);
   n = 0;
+  constructor(readonly cap: number) {}
+  /** Append v; false when full. */
+  push(v: number): boolean {
+    if (this.n >= this.cap) return false;
+    if (this.n === this.a.length) {
+      const b = new Float64Array(Math.min(this.cap, this.n * 2));
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+    return true;
+  }
+  /** A copy of the samples (to select percentiles in). */
+  values(): Float64Array {
+    return this.a.slice(0, this.n);
+  }
+}
+
+class Pair {
+  readonly samples = new Samples(RESERVOIR);
   seen = 0;
   min = Infinity;
   max = -Infinity;
@@ -42,16 +65,9 @@ class Pair {
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    if (this.n < RESERVOIR) {
-      if (this.n === this.samples.length) {
-        const b = new Float64Array(Math.min(RESERVOIR, this.n * 2));
-        b.set(this.samples);
-        this.samples = b;
-      }
-      this.samples[this.n++] = v;
-    } else {
+    if (!this.samples.push(v)) {
       const j = Math.floor(Math.random() * this.seen);
-      if (j < RESERVOIR) this.samples[j] = v;
+      if (j < RESERVOIR) this.samples.a[j] = v;
     }
     const s = this.slowest;
     if (s.length < 5 || v > s[s.length - 1].delta_ns) {
@@ -128,7 +144,7 @@ export class LatencyStats {
   rows(): LatencyRow[] {
     const out: LatencyRow[] = [];
     for (const p of this.pairs.values()) {
-      const s = p.samples.slice(0, p.n);
+      const s = p.samples.values();
       const p50 = pct(s, 50);
       const limit = Math.max(10 * p50, p50 + 1e6);
       let outliers = 0;
@@ -188,7 +204,7 @@ interface FlowAcc {
   first_packet: number;
   last_packet: number;
   max_duration_ns: number;
-  durations: number[];
+  durations: Samples;
 }
 
 export class FlowStats {
@@ -205,7 +221,7 @@ export class FlowStats {
     else f = this.flows.get(`${a.proto},${a.src},${a.sport},${a.dst},${a.dport}`);
     if (!f) {
       const k = `${a.proto},${a.src},${a.sport},${a.dst},${a.dport}`;
-      f = { first: a, packets: 0, delivered: 0, lost: 0, incomplete: 0, lost_after: {}, first_packet: t.id, last_packet: t.id, max_duration_ns: 0, durations: [] };
+      f = { first: a, packets: 0, delivered: 0, lost: 0, incomplete: 0, lost_after: {}, first_packet: t.id, last_packet: t.id, max_duration_ns: 0, durations: new Samples(100000) };
       this.flows.set(k, f);
     }
     this.last = f;
@@ -219,14 +235,14 @@ export class FlowStats {
       const w = `${t.verdict.after.iface.node} ${t.verdict.after.iface.name}`;
       f.lost_after[w] = (f.lost_after[w] ?? 0) + 1;
     }
-    if (f.durations.length < 100000) f.durations.push(t.durationNs);
+    f.durations.push(t.durationNs);
     if (t.durationNs > f.max_duration_ns) f.max_duration_ns = t.durationNs;
   }
 
   rows(): FlowRow[] {
     const out: FlowRow[] = [];
     for (const f of this.flows.values()) {
-      const d = Float64Array.from(f.durations);
+      const d = f.durations.values();
       const a = f.first;
       const row: FlowRow = {
         proto: protoName(a.proto),
