@@ -3,13 +3,12 @@
  * extract → clock correction → topology learning → correlation → timelines, handed on one by
  * one as their windows close. Memory is bounded by the traffic of one window (plus the skew).
  */
-import { FrameRecord, type Frame } from '../capture/frame.js';
-import { fillRow, readSighting } from './sighting-columns.js';
-import type { Source } from '../capture/frame.js';
+import { FrameRecord, type Frame, type Source } from '../capture/frame.js';
 import { Correlator, type Group } from './correlate.js';
 import { ENC_NONE, extract, Obs, Ports, type ArpObs } from './extract.js';
 import type { RoleOverrides } from './roles.js';
 import { FlowStats, LatencyStats } from './stats.js';
+import { fillRow, readSighting } from './sighting-columns.js';
 import { buildTrace, type TimelineOptions, type Trace } from './timeline.js';
 import { Topology, type IfaceInfo } from './topology.js';
 import { MinHeap } from '../util/heap.js';
@@ -46,7 +45,6 @@ export class TraceEngine {
   private reorder: number;
   private readonly slack: number;
   private readonly timelineOpts: TimelineOptions;
-  /** Sightings waiting to be put in order (a min-heap on t), when reordering. */
   /** Sightings held back by the reorder horizon, by time. */
   private readonly pending = new MinHeap<Obs | ArpObs>((a, b) => a.t < b.t);
   /** Sightings that arrived later than the reorder horizon allowed, and how late the latest was. */
@@ -72,7 +70,8 @@ export class TraceEngine {
     this.reorder = opts.reorderNs ?? 0;
     this.slack = opts.slackNs ?? 50e6;
     this.timelineOpts = { graceNs: Math.max(this.window, 1e9) };
-    this.scratch = new Obs({ id: -1, node: '', iface: '', file: '', linkType: 0, fcsLength: 0 } as unknown as Source, 0, 0, 0, 0);
+    // its source and every field are set by each fill
+    this.scratch = new Obs(undefined as unknown as Source, 0, 0, 0, 0);
     this.scratch.scratch = true;
     this.offsets = opts.offsets ?? new Map();
     let m = 0;
