@@ -97,16 +97,22 @@ export async function runPipeline(
     { ...o, stream: live, sources: () => registry.sources, names: () => interfaceNames(o) },
     { ...engineOpts, onSkew, onEngine },
   );
-  // before the main stream is created: no source is known yet when the skew is decided
-  await driver.start();
   // live inputs merged without waiting forever on a quiet one (files: the strict k-way merge)
   // a reader thread, when the files are big enough for one, extracts the sightings too
-  const stream = mergeInputs(inputs, { live, extract: o.ports.options });
+  // frames are only needed for their sightings unless something looks at their bytes
+  const frameBytes = o.frameFilter !== undefined || engineOpts.onFrame !== undefined;
+  const stream = mergeInputs(inputs, { live, extract: o.ports.options, frameBytes });
   // Reading: a live input may go quiet, so a read races a timer (to close windows by the wall
   // clock) and the interrupt (Ctrl-C: stop reading, print what is known).
   const TICK = Symbol('tick');
   const STOP = Symbol('stop');
   let pendingNext: Promise<IteratorResult<Frame[]>> | undefined;
+  // Files: the first batch is asked for now, so that the reader (thread) starts while the skew
+  // prescan reads the underlays (the sources it finds are known before the skew is decided: the
+  // node order comes from the input arguments first, so the decision is the same).
+  if (!live) pendingNext = stream.next();
+  // (its failure is met when it is awaited below, or dropped with the stream if start() throws)
+  pendingNext?.catch(() => undefined);
   // (no Promise.race against a long-lived promise: every race would stay attached to it, and
   // with it every batch it resolved with)
   const read = async (tickMs: number): Promise<Frame[] | typeof TICK | typeof STOP | undefined> => {
@@ -146,6 +152,7 @@ export async function runPipeline(
     return r.value;
   };
   try {
+    await driver.start();
     for (;;) {
       // the skew prefix of a stream waits at most its time, then windows close every 100 ms
       const buffering = driver.buffering;

@@ -114,6 +114,10 @@ export class FrameRecord implements Frame {
   ) {}
 
   get bytes(): Uint8Array {
+    if (this.chunk === NO_BYTES) throw new Error('frame bytes were not kept for this reader (MergeOptions.frameBytes)');
     return (this.view ??= this.chunk.subarray(this.start, this.start + this.caplen));
   }
 }
+
+/** The chunk of frames whose bytes were not kept (the consumer needs only their sightings). */
+export const NO_BYTES = new Uint8Array(0);

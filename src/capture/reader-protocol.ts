@@ -22,6 +22,8 @@ export interface ReaderData {
   chunkSize?: number;
   /** Also run the trace's extractor on every frame, with these options (analysis/extract.ts). */
   extract?: ExtractOptions;
+  /** Post the frames' bytes (false: only their sightings are used; the frames arrive without). */
+  bytes: boolean;
 }
 
 export interface InputReport {
@@ -37,7 +39,8 @@ export type ReaderMessage =
   | {
       kind: 'frames';
       meta: Float64Array;
-      bytes: Uint8Array;
+      /** The frames' bytes (absent when ReaderData.bytes is false). */
+      bytes?: Uint8Array;
       /** Sources first seen in this batch (in id order). */
       sources?: Source[];
       /** Comments of frames that have some: [index in batch, comments]. */

@@ -9,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { FrameRecord, type Frame, type Source } from './frame.js';
+import { FrameRecord, NO_BYTES, type Frame, type Source } from './frame.js';
 import type { Input } from './input.js';
 import { META, type ReaderData, type ReaderMessage } from './reader-protocol.js';
 import type { ExtractOptions } from '../analysis/extract.js';
@@ -45,12 +45,13 @@ function workerFile(): string | undefined {
 
 /**
  * The frames of `inputs` merged by time, read on a second thread. With `extract`, that thread
- * also runs the trace's extractor and each frame carries the result (FrameRecord.sightings).
+ * also runs the trace's extractor and each frame carries the result (FrameRecord.sightings);
+ * with `bytes` false as well, the frames come without their bytes (reading them throws).
  */
-export async function* threadedMerge(inputs: readonly Input[], extract?: ExtractOptions): AsyncGenerator<Frame[]> {
+export async function* threadedMerge(inputs: readonly Input[], extract?: ExtractOptions, bytes = true): AsyncGenerator<Frame[]> {
   if (!inputs.length) return;
   const { registry, names, chunkSize } = inputs[0].options;
-  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, extract };
+  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, extract, bytes: bytes || !extract };
   // a young generation of 32 MB: more of the frames read a chunk ahead die young in it (4 MB
   // promoted them all; 32 against 16: −0.2 s of CPU for trace, the same peak memory)
   const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
@@ -110,7 +111,7 @@ export async function* threadedMerge(inputs: readonly Input[], extract?: Extract
       worker.postMessage('more');
       for (let k = 0; k < inputs.length; k++) inputs[k].parser.bytesRead = m.read[k];
       const meta = m.meta;
-      const bytes = m.bytes;
+      const bytes = m.bytes ?? NO_BYTES;
       const n = meta.length / META;
       const frames: Frame[] = new Array<Frame>(n);
       const sources = registry.sources;

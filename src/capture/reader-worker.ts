@@ -39,7 +39,7 @@ let sentSources = 0;
 async function post(frames: readonly Frame[], from: number, to: number, bytes: number): Promise<void> {
   const n = to - from;
   const meta = new Float64Array(n * META);
-  const buf = new Uint8Array(bytes);
+  const buf = data.bytes ? new Uint8Array(bytes) : undefined;
   let comments: [number, readonly string[]][] | undefined;
   let at = 0;
   for (let i = 0; i < n; i++) {
@@ -54,10 +54,12 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
     meta[m + 6] = f.offset;
     meta[m + 7] = at;
     meta[m + 8] = f.noTimestamp ? 1 : 0;
-    // a view that dies here: `f.bytes` would keep it on the frame, which is old by now (read a
-    // chunk ahead), and so keep it alive into the old generation too
-    buf.set(f instanceof FrameRecord ? f.chunk.subarray(f.start, f.start + f.caplen) : f.bytes, at);
-    at += f.caplen;
+    if (buf) {
+      // a view that dies here: `f.bytes` would keep it on the frame, which is old by now (read a
+      // chunk ahead), and so keep it alive into the old generation too
+      buf.set(f instanceof FrameRecord ? f.chunk.subarray(f.start, f.start + f.caplen) : f.bytes, at);
+      at += f.caplen;
+    }
     if (f.comments) (comments ??= []).push([i, f.comments]);
   }
   const sources: Source[] | undefined = registry.sources.length > sentSources ? registry.sources.slice(sentSources) : undefined;
@@ -67,7 +69,7 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
   // how far each input has got, for progress shown while reading (the TUI's bar)
   const read = inputs.map((i) => i.parser.bytesRead);
   const msg: Extract<ReaderMessage, { kind: 'frames' }> = { kind: 'frames', meta, bytes: buf, sources, comments, read };
-  const transfer: ArrayBuffer[] = [meta.buffer, buf.buffer];
+  const transfer: ArrayBuffer[] = buf ? [meta.buffer, buf.buffer] : [meta.buffer];
   if (ports) {
     const ints = new Int32Array(n * INTS);
     const nums = new Float64Array(n * NUMS);

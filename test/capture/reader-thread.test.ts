@@ -7,7 +7,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../../src/capture/frame.js';
+import type { Frame, FrameRecord } from '../../src/capture/frame.js';
+import { Ports } from '../../src/analysis/extract.js';
+import { INTS } from '../../src/analysis/sighting-columns.js';
 import { Input, InterfaceNames, SourceRegistry, parseInputArg } from '../../src/capture/input.js';
 import { mergeInputs } from '../../src/capture/live-merge.js';
 import { publicCaptures } from '../support/public.js';
@@ -57,6 +59,31 @@ describe('the reader thread', () => {
     const b = await readAll(files, true, names);
     expect(a.frames.length).toBeGreaterThan(0);
     expect(b).toEqual(a);
+  });
+
+  it('with only sightings wanted, posts no frame bytes: the frames and sightings are the same, and reading bytes says why it cannot', async () => {
+    const dir = join(CAPTURES, 'vxlan-ping');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.pcap')).map((f) => join(dir, f));
+    const extract = new Ports().options;
+    const read = async (frameBytes: boolean): Promise<{ rows: unknown[]; frames: Frame[] }> => {
+      const registry = new SourceRegistry();
+      const inputs = files.map((f) => new Input(parseInputArg(f), { registry, chunkSize: 4096 }));
+      const rows: unknown[] = [];
+      const frames: Frame[] = [];
+      for await (const batch of mergeInputs(inputs, { thread: true, extract, frameBytes }))
+        for (const f of batch) {
+          const r = f as FrameRecord;
+          frames.push(f);
+          rows.push([f.source.id, f.number, f.tsSec, f.tsNsec, f.caplen, f.len, f.offset, r.sightings?.key, [...r.sightings!.ints.subarray(r.sightingRow * INTS, (r.sightingRow + 1) * INTS)]]);
+        }
+      return { rows, frames };
+    };
+    const withBytes = await read(true);
+    const without = await read(false);
+    expect(withBytes.rows.length).toBeGreaterThan(100);
+    expect(without.rows).toEqual(withBytes.rows);
+    expect(withBytes.frames[0].bytes.length).toBe(withBytes.frames[0].caplen);
+    expect(() => without.frames[0].bytes).toThrow(/not kept/);
   });
 
   it('says how far it has read, and stops its thread when the reader stops early', async () => {
