@@ -5,7 +5,7 @@
  * stream), then batches pushed through the engine with new sources registered, a reorder horizon
  * for multi-interface files, and windows closed by the wall clock when a stream goes quiet.
  */
-import { LinkType, type Frame, type Source } from '../capture/frame.js';
+import { LinkType, type Frame, type SightingBatch, type Source } from '../capture/frame.js';
 import { Input, InterfaceNames, SourceRegistry, nameFromPath, parseInputArg } from '../capture/input.js';
 import { merged } from '../capture/read.js';
 import { TraceEngine, type EngineOptions } from './engine.js';
@@ -234,6 +234,16 @@ export class EngineDriver {
         skew.push(notEstimated(n, skew[0].reference));
       }
     }
+  }
+
+  /** Frames known by their sightings only (runPipeline: files read on a second thread, no -Y). */
+  pushSightings(b: SightingBatch): void {
+    if (this.prefix) throw new Error('a stream prefix is made of frames');
+    this.lastArrival = this.now();
+    this.register();
+    const engine = this.engine!;
+    engine.pushSightings(b, this.o.sources());
+    engine.endBatch();
   }
 
   private feed(batch: Iterable<Frame>): void {

@@ -3,12 +3,13 @@
  * extract → clock correction → topology learning → correlation → timelines, handed on one by
  * one as their windows close. Memory is bounded by the traffic of one window (plus the skew).
  */
-import { FrameRecord, type Frame, type Source } from '../capture/frame.js';
+import { FrameRecord, type Frame, type SightingBatch, type Source } from '../capture/frame.js';
+import { META } from '../capture/reader-protocol.js';
 import { Correlator, type Group } from './correlate.js';
 import { ENC_NONE, extract, Obs, Ports, type ArpObs } from './extract.js';
 import type { RoleOverrides } from './roles.js';
 import { FlowStats, LatencyStats } from './stats.js';
-import { fillRow, readSighting } from './sighting-columns.js';
+import { fillRow, fillRowOf, readRow, readSighting } from './sighting-columns.js';
 import { buildTrace, type TimelineOptions, type Trace } from './timeline.js';
 import { Topology, type IfaceInfo } from './topology.js';
 import { MinHeap } from '../util/heap.js';
@@ -136,9 +137,39 @@ export class TraceEngine {
       else x = readSighting(f, c.ints, c.nums, row);
     } else x = extract(f, this.ports);
     this.opts.onFrame?.(f, x);
+    this.take(f.source, t, x);
+  }
+
+  /**
+   * Frames the reader thread has extracted, known only by their numbers and sightings
+   * (reader-thread.ts threadedSightings; no onFrame then). `sources` by id.
+   */
+  pushSightings(b: SightingBatch, sources: readonly Source[]): void {
+    if (b.key !== this.ports.key || this.opts.onFrame) throw new Error('sightings made with other options, or frames wanted');
+    const { meta, ints, nums } = b;
+    const n = meta.length / META;
+    // a sighting someone may keep as it is (held back to reorder, or given to onObs) is its own object
+    const own = this.reorder > 0 || this.opts.onObs !== undefined;
+    for (let r = 0; r < n; r++) {
+      const m = r * META;
+      const s = sources[meta[m]];
+      const sec = meta[m + 2];
+      const nsec = meta[m + 3];
+      this.frames++;
+      if (this.baseSec < 0) this.baseSec = sec;
+      const raw = (sec - this.baseSec) * 1e9 + nsec;
+      if (raw > this.rawNow) this.rawNow = raw;
+      let x: Obs | ArpObs | undefined;
+      if (!own && fillRowOf(this.scratch, s, meta[m + 1], sec, nsec, meta[m + 5], ints, nums, r)) x = this.scratch;
+      else x = readRow(s, meta[m + 1], sec, nsec, meta[m + 5], ints, nums, r);
+      this.take(s, raw - this.offset(s), x);
+    }
+  }
+
+  /** A frame's sighting (or none) at corrected time t. */
+  private take(s: Source, t: number, x: Obs | ArpObs | undefined): void {
     const topo = this.topo;
     if (!x) {
-      const s = f.source;
       topo.iface(s).observeOther(t);
       return;
     }

@@ -5,9 +5,10 @@
  */
 import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import type { Frame } from '../capture/frame.js';
+import type { Frame, SightingBatch } from '../capture/frame.js';
 import { InterfaceNames, parseInputArg, type Input, type SourceRegistry } from '../capture/input.js';
 import { mergeInputs } from '../capture/live-merge.js';
+import { threadedSightings, worthThread } from '../capture/reader-thread.js';
 import type { DriverSettings, SkewMode } from './driver.js';
 import type { EngineOptions, TraceEngine } from './engine.js';
 import { parseSkewSpec, type SkewEstimate } from './skew.js';
@@ -97,16 +98,17 @@ export async function runPipeline(
     { ...o, stream: live, sources: () => registry.sources, names: () => interfaceNames(o) },
     { ...engineOpts, onSkew, onEngine },
   );
-  // live inputs merged without waiting forever on a quiet one (files: the strict k-way merge)
-  // a reader thread, when the files are big enough for one, extracts the sightings too
-  // frames are only needed for their sightings unless something looks at their bytes
-  const frameBytes = o.frameFilter !== undefined || engineOpts.onFrame !== undefined;
-  const stream = mergeInputs(inputs, { live, extract: o.ports.options, frameBytes });
+  // Live inputs are merged without waiting forever on a quiet one (files: the strict k-way
+  // merge). A reader thread, when the files are big enough for one, extracts the sightings too;
+  // and when nothing here looks at the frames themselves (no -Y, no -w), only they come over.
+  const frames = o.frameFilter !== undefined || engineOpts.onFrame !== undefined;
+  const stream: AsyncGenerator<Frame[] | SightingBatch> =
+    !live && !frames && worthThread(inputs) ? threadedSightings(inputs, o.ports.options) : mergeInputs(inputs, { live, extract: o.ports.options });
   // Reading: a live input may go quiet, so a read races a timer (to close windows by the wall
   // clock) and the interrupt (Ctrl-C: stop reading, print what is known).
   const TICK = Symbol('tick');
   const STOP = Symbol('stop');
-  let pendingNext: Promise<IteratorResult<Frame[]>> | undefined;
+  let pendingNext: Promise<IteratorResult<Frame[] | SightingBatch>> | undefined;
   // Files: the first batch is asked for now, so that the reader (thread) starts while the skew
   // prescan reads the underlays (the sources it finds are known before the skew is decided: the
   // node order comes from the input arguments first, so the decision is the same).
@@ -115,11 +117,11 @@ export async function runPipeline(
   pendingNext?.catch(() => undefined);
   // (no Promise.race against a long-lived promise: every race would stay attached to it, and
   // with it every batch it resolved with)
-  const read = async (tickMs: number): Promise<Frame[] | typeof TICK | typeof STOP | undefined> => {
+  const read = async (tickMs: number): Promise<Frame[] | SightingBatch | typeof TICK | typeof STOP | undefined> => {
     if (o.signal?.aborted) return STOP;
     pendingNext ??= stream.next();
     const next = pendingNext;
-    const r = await new Promise<IteratorResult<Frame[]> | typeof TICK | typeof STOP>((resolve, reject) => {
+    const r = await new Promise<IteratorResult<Frame[] | SightingBatch> | typeof TICK | typeof STOP>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
         if (timer) clearTimeout(timer);
@@ -163,7 +165,10 @@ export async function runPipeline(
         if (driver.idle() && o.afterBatch) await o.afterBatch(live);
         continue;
       }
-      if (driver.push(batch) && o.afterBatch) await o.afterBatch(live);
+      if (!Array.isArray(batch)) {
+        driver.pushSightings(batch);
+        if (o.afterBatch) await o.afterBatch(live);
+      } else if (driver.push(batch) && o.afterBatch) await o.afterBatch(live);
       if (!buffering && o.stopped?.()) break;
     }
     // the input ended (or Ctrl-C) within the skew prefix: trace what it holds

@@ -107,8 +107,13 @@ export function readSighting(f: Frame, ints: Int32Array, nums: Float64Array, r: 
  * returns false for the other kinds (nothing, or ARP: read those with readSighting).
  */
 export function fillRow(x: Obs, f: Frame, ints: Int32Array, nums: Float64Array, r: number): boolean {
+  return fillRowOf(x, f.source, f.number, f.tsSec, f.tsNsec, f.len, ints, nums, r);
+}
+
+/** The same, given the frame's source, number, timestamp and length on the wire. */
+export function fillRowOf(x: Obs, source: Source, frame: number, sec: number, nsec: number, wireLen: number, ints: Int32Array, nums: Float64Array, r: number): boolean {
   if (ints[r * INTS] !== KIND_IP) return false;
-  x.reset(f.source, f.number, f.tsSec, f.tsNsec, f.len);
+  x.reset(source, frame, sec, nsec, wireLen);
   fillIp(x, ints, nums, r, scratchOuter);
   return true;
 }

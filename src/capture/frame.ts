@@ -88,6 +88,15 @@ export interface SightingColumnsRef {
 }
 
 /**
+ * Frames known only by their numbers and sightings (reader-thread.ts threadedSightings): per
+ * frame META numbers (reader-protocol.ts: source id, number, tsSec, tsNsec, caplen, len, …)
+ * and a row of sighting columns (analysis/sighting-columns.ts) made with the options `key`.
+ */
+export interface SightingBatch extends SightingColumnsRef {
+  readonly meta: Float64Array;
+}
+
+/**
  * The one concrete Frame every reader builds (a fixed shape, which V8 keeps fast). The bytes
  * are a view made when first asked for: a frame that is only counted, merged or skipped costs
  * no typed-array object (readers make frames a chunk ahead of their use, so they outlive
@@ -114,10 +123,6 @@ export class FrameRecord implements Frame {
   ) {}
 
   get bytes(): Uint8Array {
-    if (this.chunk === NO_BYTES) throw new Error('frame bytes were not kept for this reader (MergeOptions.frameBytes)');
     return (this.view ??= this.chunk.subarray(this.start, this.start + this.caplen));
   }
 }
-
-/** The chunk of frames whose bytes were not kept (the consumer needs only their sightings). */
-export const NO_BYTES = new Uint8Array(0);

@@ -36,11 +36,6 @@ export interface MergeOptions {
   readonly thread?: boolean;
   /** On that thread, also run the trace's extractor with these options (trace, analyze). */
   readonly extract?: ExtractOptions;
-  /**
-   * With `extract`: false when the consumer uses only the frames' sightings (not their bytes),
-   * which the reader thread then does not copy over (trace with no `-Y` and no `-w`).
-   */
-  readonly frameBytes?: boolean;
   /** End the stream: wait up to `graceMs` for inputs to end by themselves, then stop. */
   readonly signal?: AbortSignal;
   /** Default 300 ms. */
@@ -209,7 +204,7 @@ export function mergeLive(inputs: readonly Input[], o: MergeOptions = {}): Async
 export function mergeInputs(inputs: readonly Input[], o: MergeOptions = {}): AsyncGenerator<Frame[]> {
   const live = o.live ?? inputs.some((i) => isLiveSpec(i.spec));
   if (live) return mergeLive(inputs, o);
-  const files = (o.thread ?? worthThread(inputs)) ? threadedMerge(inputs, o.extract, o.frameBytes ?? true) : merged([...inputs]);
+  const files = (o.thread ?? worthThread(inputs)) ? threadedMerge(inputs, o.extract) : merged([...inputs]);
   return o.signal ? untilAborted(files, o.signal) : files;
 }
 

@@ -22,7 +22,7 @@ export interface ReaderData {
   chunkSize?: number;
   /** Also run the trace's extractor on every frame, with these options (analysis/extract.ts). */
   extract?: ExtractOptions;
-  /** Post the frames' bytes (false: only their sightings are used; the frames arrive without). */
+  /** Post the frames' bytes (false: only their sightings are used: reader-thread.ts threadedSightings). */
   bytes: boolean;
 }
 

@@ -9,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { FrameRecord, NO_BYTES, type Frame, type Source } from './frame.js';
+import { FrameRecord, type Frame, type SightingBatch, type Source } from './frame.js';
 import type { Input } from './input.js';
 import { META, type ReaderData, type ReaderMessage } from './reader-protocol.js';
 import type { ExtractOptions } from '../analysis/extract.js';
@@ -45,13 +45,66 @@ function workerFile(): string | undefined {
 
 /**
  * The frames of `inputs` merged by time, read on a second thread. With `extract`, that thread
- * also runs the trace's extractor and each frame carries the result (FrameRecord.sightings);
- * with `bytes` false as well, the frames come without their bytes (reading them throws).
+ * also runs the trace's extractor and each frame carries the result (FrameRecord.sightings).
  */
-export async function* threadedMerge(inputs: readonly Input[], extract?: ExtractOptions, bytes = true): AsyncGenerator<Frame[]> {
+export async function* threadedMerge(inputs: readonly Input[], extract?: ExtractOptions): AsyncGenerator<Frame[]> {
   if (!inputs.length) return;
+  const { registry } = inputs[0].options;
+  for await (const m of readerBatches(inputs, { extract, bytes: true })) {
+    const meta = m.meta;
+    const data = m.bytes!;
+    const n = meta.length / META;
+    const frames: Frame[] = new Array<Frame>(n);
+    const sources = registry.sources;
+    let comments: Map<number, readonly string[]> | undefined;
+    if (m.comments) comments = new Map(m.comments);
+    const sightings = m.sightings;
+    for (let i = 0; i < n; i++) {
+      const o = i * META;
+      const f = (frames[i] = new FrameRecord(
+        sources[meta[o]],
+        meta[o + 1],
+        meta[o + 2],
+        meta[o + 3],
+        meta[o + 4],
+        meta[o + 5],
+        data,
+        meta[o + 7],
+        meta[o + 6],
+        comments?.get(i),
+        meta[o + 8] === 1,
+      ));
+      if (sightings) {
+        f.sightings = sightings;
+        f.sightingRow = i;
+      }
+    }
+    yield frames;
+  }
+}
+
+/**
+ * Frames read on a second thread for a consumer that needs only what the extractor says of
+ * them (trace and analyze without -Y or -w): batches of their numbers (META a frame: source,
+ * number, time, lengths) and sightings, a row each; neither their bytes nor Frame objects.
+ */
+export async function* threadedSightings(inputs: readonly Input[], extract: ExtractOptions): AsyncGenerator<SightingBatch> {
+  if (!inputs.length) return;
+  for await (const m of readerBatches(inputs, { extract, bytes: false })) {
+    if (!m.sightings) throw new Error('reader thread: a batch without its sightings');
+    yield { meta: m.meta, key: m.sightings.key, ints: m.sightings.ints, nums: m.sightings.nums };
+  }
+}
+
+type FramesMessage = Extract<ReaderMessage, { kind: 'frames' }>;
+
+/**
+ * The reader thread's batches, as they are consumed (it stays CREDITS ahead), the sources they
+ * bring registered here; at the end, each Input is given what its parser found there.
+ */
+async function* readerBatches(inputs: readonly Input[], o: Pick<ReaderData, 'extract' | 'bytes'>): AsyncGenerator<FramesMessage> {
   const { registry, names, chunkSize } = inputs[0].options;
-  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, extract, bytes: bytes || !extract };
+  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, ...o };
   // a young generation of 32 MB: more of the frames read a chunk ahead die young in it (4 MB
   // promoted them all; 32 against 16: −0.2 s of CPU for trace, the same peak memory)
   const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
@@ -110,35 +163,7 @@ export async function* threadedMerge(inputs: readonly Input[], extract?: Extract
       }
       worker.postMessage('more');
       for (let k = 0; k < inputs.length; k++) inputs[k].parser.bytesRead = m.read[k];
-      const meta = m.meta;
-      const bytes = m.bytes ?? NO_BYTES;
-      const n = meta.length / META;
-      const frames: Frame[] = new Array<Frame>(n);
-      const sources = registry.sources;
-      let comments: Map<number, readonly string[]> | undefined;
-      if (m.comments) comments = new Map(m.comments);
-      const sightings = m.sightings;
-      for (let i = 0; i < n; i++) {
-        const o = i * META;
-        const f = (frames[i] = new FrameRecord(
-          sources[meta[o]],
-          meta[o + 1],
-          meta[o + 2],
-          meta[o + 3],
-          meta[o + 4],
-          meta[o + 5],
-          bytes,
-          meta[o + 7],
-          meta[o + 6],
-          comments?.get(i),
-          meta[o + 8] === 1,
-        ));
-        if (sightings) {
-          f.sightings = sightings;
-          f.sightingRow = i;
-        }
-      }
-      yield frames;
+      yield m;
     }
   } finally {
     if (!ended) await worker.terminate();
