@@ -9,8 +9,8 @@ import { LinkType, type Frame, type SightingBatch, type Source } from '../captur
 import { Input, InterfaceNames, SourceRegistry, nameFromPath, parseInputArg } from '../capture/input.js';
 import { merged } from '../capture/read.js';
 import { TraceEngine, type EngineOptions } from './engine.js';
-import { extract, ENC_NONE, type Ports } from './extract.js';
-import { roleFromName, type RoleOverrides } from './roles.js';
+import { extract, ENC_NONE, Obs, type Ports } from './extract.js';
+import { roleFromName, type Role, type RoleOverrides } from './roles.js';
 import { SkewCollector, notEstimated, significant, type SkewEstimate } from './skew.js';
 
 export type SkewMode = { mode: 'off' } | { mode: 'auto' } | { mode: 'given'; offsets: Map<string, number> };
@@ -55,20 +55,29 @@ export interface DriverHooks extends Pick<EngineOptions, 'onTrace' | 'onObs' | '
 class SkewSampler {
   readonly collector = new SkewCollector();
   private base = -1;
+  /** Each source's role by name or --role (null: none), by source id: looked up once. */
+  private readonly roleOf: (Role | null)[] = [];
+  /** The sighting extract refills (the collector copies what it keeps). */
+  private readonly scratch = new Obs(undefined as unknown as Source, 0, 0, 0, 0);
 
   constructor(
     private readonly ports: Ports,
     private readonly roles: RoleOverrides | undefined,
-  ) {}
+  ) {
+    this.scratch.scratch = true;
+  }
 
   /** Tunnelled frames (necessarily on an underlay), or frames on an underlay by name. */
   add(f: Frame): void {
     if (this.base < 0) this.base = f.tsSec;
     const s = f.source;
-    this.collector.noteNode(s.node);
-    const r = this.roles?.get(s.node, s.iface) ?? roleFromName(s.iface);
-    if (r !== undefined && r !== 'underlay') return;
-    const x = extract(f, this.ports);
+    let r = this.roleOf[s.id];
+    if (r === undefined) {
+      this.collector.noteNode(s.node);
+      r = this.roleOf[s.id] = this.roles?.get(s.node, s.iface) ?? roleFromName(s.iface) ?? null;
+    }
+    if (r !== null && r !== 'underlay') return;
+    const x = extract(f, this.ports, this.scratch);
     if (!x || x.kind !== 1) return;
     if (x.enc === ENC_NONE && r !== 'underlay') return;
     this.collector.add(x, (f.tsSec - this.base) * 1e9 + f.tsNsec);
