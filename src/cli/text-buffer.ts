@@ -53,7 +53,8 @@ export class TextBuffer {
 
   /** One line of text (the newline is added). */
   line(s: string): void {
-    this.str(s);
+    // (an empty one is common: the end of a line written as bytes; no call into the encoder)
+    if (s.length) this.str(s);
     this.reserve(1);
     this.buf[this.pos++] = 10;
   }
