@@ -77,12 +77,14 @@ export interface TextContext {
   readonly offsets: ReadonlyMap<string, number>;
 }
 
-/** Escaped names per source (capture text is escaped once, not per line). */
-const nameCache = new WeakMap<object, { node: string; iface: string }>();
+/** Escaped names per interface (capture text is escaped once, not per line). */
 function names(h: Hop): { node: string; iface: string } {
-  const src = h.iface.source;
-  let n = nameCache.get(src);
-  if (!n) nameCache.set(src, (n = { node: esc(src.node), iface: esc(src.iface) }));
+  const m = h.iface.memo;
+  let n = m.names;
+  if (!n) {
+    const src = h.iface.source;
+    m.names = n = { node: esc(src.node), iface: esc(src.iface) };
+  }
   return n;
 }
 
@@ -101,20 +103,19 @@ export function traceText(t: Trace, ctx: TextContext): string[] {
 }
 
 /** What a hop line starts with (names and role, padded), as bytes, per interface and widths. */
-interface HopPrefix {
+export interface HopPrefix {
   wn: number;
   wi: number;
   role: string;
   bytes: Buffer;
 }
-const prefixCache = new WeakMap<object, HopPrefix>();
-
 function hopPrefix(h: Hop, wn: number, wi: number): Buffer {
-  let p = prefixCache.get(h.iface);
+  const m = h.iface.memo;
+  let p = m.prefix;
   if (!p || p.wn !== wn || p.wi !== wi || p.role !== h.role) {
     const n = names(h);
     const bytes = Buffer.from(`  ${padTo(n.node, wn)}  ${padTo(n.iface, wi)}  ${padTo(h.role, 8)}  `);
-    prefixCache.set(h.iface, (p = { wn, wi, role: h.role, bytes }));
+    m.prefix = p = { wn, wi, role: h.role, bytes };
   }
   return p.bytes;
 }
@@ -207,7 +208,7 @@ export function putNs(tb: TextBuffer, ns: number): number {
  * once and copied as bytes while its inputs stay the same (changes are shared objects, see
  * timeline.ts, compared by identity).
  */
-class PartsMemo {
+export class PartsMemo {
   macSrc = -2;
   macDst = -2;
   ttl = -1;
@@ -219,7 +220,6 @@ class PartsMemo {
   text = '';
   bytes: Buffer | undefined = undefined;
 }
-const partsMemos = new WeakMap<object, PartsMemo[]>();
 
 function sameChanges(a: readonly Change[], b: readonly Change[]): boolean {
   if (a.length !== b.length) return false;
@@ -229,8 +229,7 @@ function sameChanges(a: readonly Change[], b: readonly Change[]): boolean {
 
 /** The text after a hop's times ('' for none). */
 function hopParts(h: Hop, k: number, clock: boolean, ctx: TextContext): PartsMemo {
-  let slots = partsMemos.get(h.iface);
-  if (!slots) partsMemos.set(h.iface, (slots = []));
+  const slots = (h.iface.memo.parts ??= []);
   const slot = k === 0 ? 0 : h.outbound ? 1 : 2;
   let m = slots[slot];
   const o = h.obs;
@@ -275,11 +274,10 @@ function hopParts(h: Hop, k: number, clock: boolean, ctx: TextContext): PartsMem
 }
 
 /** The first line's packet summary, remembered per interface while the packets look alike. */
-interface SummaryMemo {
+export interface SummaryMemo {
   o: Obs;
   bytes: Buffer;
 }
-const summaryMemos = new WeakMap<object, SummaryMemo>();
 
 /** a and b print the same summary (packetSummary). */
 function sameSummary(a: Obs, b: Obs): boolean {
@@ -307,13 +305,14 @@ function sameSummary(a: Obs, b: Obs): boolean {
 
 function putSummary(tb: TextBuffer, h: Hop): void {
   const o = h.obs;
-  const m = summaryMemos.get(h.iface);
+  const memo = h.iface.memo;
+  const m = memo.summary;
   if (m && sameSummary(m.o, o)) {
     tb.bytes(m.bytes);
     return;
   }
   const text = packetSummary(o);
-  summaryMemos.set(h.iface, { o, bytes: Buffer.from(text) });
+  memo.summary = { o, bytes: Buffer.from(text) };
   tb.str(text);
 }
 

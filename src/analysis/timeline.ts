@@ -286,23 +286,20 @@ function ttlChange(from: number, to: number): Change {
 }
 
 /** The last MAC and encapsulation changes made at an interface, reused while they repeat. */
-interface IfaceChanges {
+export interface IfaceChanges {
   mac?: Extract<Change, { type: 'mac' }>;
   encap?: Extract<Change, { type: 'encap' }>;
 }
-const ifaceChanges = new WeakMap<IfaceInfo, IfaceChanges>();
 
 function macChange(h: Hop, src: number, dst: number): Change {
-  let m = ifaceChanges.get(h.iface);
-  if (!m) ifaceChanges.set(h.iface, (m = {}));
+  const m = (h.iface.memo.changes ??= {});
   const c = m.mac;
   if (c && c.src === src && c.dst === dst) return c;
   return (m.mac = { type: 'mac', src, dst });
 }
 
 function encapChange(h: Hop, o: Obs): Change {
-  let m = ifaceChanges.get(h.iface);
-  if (!m) ifaceChanges.set(h.iface, (m = {}));
+  const m = (h.iface.memo.changes ??= {});
   const tunnel = o.enc === ENC_VXLAN ? 'vxlan' : 'udp';
   const c = m.encap;
   if (c && c.tunnel === tunnel && c.vni === o.vni && c.src === o.oSrc && c.dst === o.oDst && c.sport === o.oSport && c.dport === o.oDport && c.ttl === o.oTtl)
@@ -616,12 +613,11 @@ const NONE_SKIPPED: PathPlace[] = [];
 const NONE_ICMP: NonNullable<Verdict['icmp']> = [];
 
 /** `node iface` and `reached node iface`, made once per interface. */
-const placeNames = new WeakMap<IfaceInfo, { at: string; reached: string }>();
 function placeNameOf(i: IfaceInfo): { at: string; reached: string } {
-  let n = placeNames.get(i);
+  let n = i.memo.place;
   if (!n) {
     const at = `${i.node} ${i.name}`;
-    placeNames.set(i, (n = { at, reached: `reached ${at}` }));
+    i.memo.place = n = { at, reached: `reached ${at}` };
   }
   return n;
 }

@@ -9,6 +9,28 @@ import { LinkType } from '../capture/frame.js';
 import { isGroupMac } from './addr.js';
 import { ENC_NONE, ENC_VXLAN, type ArpObs, type Obs } from './extract.js';
 import { ROLE_RANK, roleFromName, type Role, type RoleOverrides } from './roles.js';
+import type { HopPrefix, PartsMemo, SummaryMemo } from './format.js';
+import type { IfaceChanges } from './timeline.js';
+
+/**
+ * What the timeline builder and the text writer remember per interface (timeline.ts,
+ * format.ts): kept on the interface, so that a hop reaches them through a field, not a
+ * WeakMap lookup (several per hop, millions per trace run).
+ */
+export class IfaceMemo {
+  /** Escaped node and interface names. */
+  names: { node: string; iface: string } | undefined = undefined;
+  /** A hop line's start (names and role, padded) as bytes. */
+  prefix: HopPrefix | undefined = undefined;
+  /** A hop line's end, by slot (first hop, outbound, inbound). */
+  parts: PartsMemo[] | undefined = undefined;
+  /** The last packet summary written for a trace starting here. */
+  summary: SummaryMemo | undefined = undefined;
+  /** The last MAC and encapsulation changes made here (reused while they repeat). */
+  changes: IfaceChanges | undefined = undefined;
+  /** `node iface` and `reached node iface`. */
+  place: { at: string; reached: string } | undefined = undefined;
+}
 
 /** ARP history kept per interface (ns). */
 const ARP_KEEP_NS = 10e9;
@@ -47,6 +69,7 @@ export class IfaceInfo {
   private roleAt = -1;
   /** Captured with `-i any` (SLL/SLL2): the node's every interface is in the capture. */
   readonly any: boolean;
+  readonly memo = new IfaceMemo();
 
   constructor(
     readonly source: Source,
