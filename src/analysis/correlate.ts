@@ -138,6 +138,14 @@ export class Group {
   complete = false;
   /** Corrected time after which the group closes. */
   deadline = 0;
+  /**
+   * The deadline and first time the heap last ordered this group by: while a group's key only
+   * grows (each sighting moves its deadline later), it is left where it is and put in its place
+   * only when it comes to the top (Correlator.advance): once per group instead of once per
+   * sighting, each a walk down the heap.
+   */
+  heapDeadline = 0;
+  heapFirstT = 0;
   // chains of open groups with the same identity hash / the same TCP ack, newest first
   nextKey: Group | undefined;
   prevKey: Group | undefined;
@@ -162,7 +170,7 @@ export class Correlator {
   private readonly byAck = new Map<number, Group>();
   /** Open groups by (deadline, first sighting, creation). */
   private readonly heap = new MinHeap<Group>(
-    (a, b) => a.deadline < b.deadline || (a.deadline === b.deadline && (a.firstT < b.firstT || (a.firstT === b.firstT && a.seq < b.seq))),
+    (a, b) => a.heapDeadline < b.heapDeadline || (a.heapDeadline === b.heapDeadline && (a.heapFirstT < b.heapFirstT || (a.heapFirstT === b.heapFirstT && a.seq < b.seq))),
     (g, i) => (g.heapPos = i),
   );
   private nextSeq = 0;
@@ -268,9 +276,17 @@ export class Correlator {
   }
 
   private reschedule(g: Group): void {
-    const d = g.lastT + (g.complete ? this.slack : this.window);
-    if (d === g.deadline) return;
-    g.deadline = d;
+    g.deadline = g.lastT + (g.complete ? this.slack : this.window);
+    // an earlier key (complete: the short slack; or an earlier first sighting) moves up now; a
+    // later one waits (every key in the heap is then at most the group's: the top, once fresh,
+    // is the least)
+    if (g.deadline < g.heapDeadline || (g.deadline === g.heapDeadline && g.firstT < g.heapFirstT)) this.reorder(g);
+  }
+
+  /** Put g in its place by its current deadline and first time. */
+  private reorder(g: Group): void {
+    g.heapDeadline = g.deadline;
+    g.heapFirstT = g.firstT;
     this.heap.update(g.heapPos);
   }
 
@@ -279,14 +295,15 @@ export class Correlator {
     const h = this.heap;
     while (h.size) {
       const g = h.peek()!;
-      if (g.deadline >= watermark) break;
-      this.close(this.pop());
+      if (g.heapDeadline >= watermark) break;
+      if (g.heapDeadline !== g.deadline || g.heapFirstT !== g.firstT) this.reorder(g);
+      else this.close(this.pop());
     }
   }
 
   /** Close everything (end of input), in the order of their deadlines. */
   flush(): void {
-    while (this.heap.size) this.close(this.pop());
+    this.advance(Infinity);
   }
 
   private close(g: Group): void {
@@ -322,6 +339,8 @@ export class Correlator {
   }
 
   private push(g: Group): void {
+    g.heapDeadline = g.deadline;
+    g.heapFirstT = g.firstT;
     this.heap.push(g);
   }
   private pop(): Group {

@@ -6,7 +6,8 @@
  * thread (its extraction, the engine's scratch sighting), every timeline is the same as without.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Obs } from '../../src/analysis/extract.js';
+import { Correlator } from '../../src/analysis/correlate.js';
+import { ENC_NONE, type Obs } from '../../src/analysis/extract.js';
 import { summaryJson, traceJson, traceText } from '../../src/analysis/format.js';
 import { scenarios, traceFiles } from './lab.js';
 
@@ -63,5 +64,43 @@ describe.each(scenarios().map((s) => [s.name, s] as const))('%s, read on a secon
     const there = await run('1');
     expect(here.length).toBeGreaterThan(1);
     expect(there).toEqual(here);
+  });
+});
+
+describe.each(scenarios().map((s) => [s.name, s] as const))('%s, groups closing', (_n, s) => {
+  it('each group closes at the first watermark past its deadline, in the order of deadlines', async () => {
+    const { obs } = await traceFiles(s.files, { links: s.links, checksums: true, keepObs: true });
+    const slack = 50e6;
+    let watermark = -Infinity;
+    let before = -Infinity;
+    const closes: { deadline: number; firstT: number; seq: number; at: number; before: number; complete: boolean }[] = [];
+    // complete (the short slack) once seen again on a pod's own interface, as the engine's destination test does
+    const corr = new Correlator(
+      1e9,
+      (g) => closes.push({ deadline: g.deadline, firstT: g.firstT, seq: g.seq, at: watermark, before, complete: g.complete }),
+      (o, later) => later && o.enc === ENC_NONE && /^pod|\.eth0$/.test(o.source.iface),
+      slack,
+    );
+    for (const o of obs) {
+      corr.add(o);
+      before = watermark;
+      watermark = o.t - slack;
+      corr.advance(watermark);
+    }
+    before = watermark;
+    watermark = Infinity;
+    corr.flush();
+    expect(closes.length).toBeGreaterThan(0);
+    expect(closes.some((c) => c.complete)).toBe(true);
+    for (const c of closes) {
+      expect(c.deadline, `group ${c.seq}`).toBeLessThan(c.at);
+      expect(c.deadline, `group ${c.seq} was due earlier`).toBeGreaterThanOrEqual(c.before);
+    }
+    for (let k = 1; k < closes.length; k++) {
+      const a = closes[k - 1];
+      const b = closes[k];
+      const inOrder = a.deadline < b.deadline || (a.deadline === b.deadline && (a.firstT < b.firstT || (a.firstT === b.firstT && a.seq < b.seq)));
+      expect(inOrder || a.at !== b.at, `groups ${a.seq} and ${b.seq}`).toBe(true);
+    }
   });
 });
