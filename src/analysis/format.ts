@@ -139,6 +139,24 @@ function digits(tb: TextBuffer, n: number): number {
     b[tb.pos++] = 48 + n;
     return 1;
   }
+  // the times of a trace are mostly written as up to three digits before and after the point
+  if (n < 1000) {
+    if (n < 100) {
+      const t = (n / 10) | 0;
+      b[start] = 48 + t;
+      b[start + 1] = 48 + n - t * 10;
+      tb.pos = start + 2;
+      return 2;
+    }
+    const h = (n / 100) | 0;
+    const r = n - h * 100;
+    const t = (r / 10) | 0;
+    b[start] = 48 + h;
+    b[start + 1] = 48 + t;
+    b[start + 2] = 48 + r - t * 10;
+    tb.pos = start + 3;
+    return 3;
+  }
   let len = 0;
   for (let x = n; x >= 1; x = Math.floor(x / 10)) len++;
   let p = start + len;
