@@ -22,7 +22,7 @@
 import type { Source } from '../capture/frame.js';
 import { PROTO_TCP, TCP_ACK, type ArpObs, type Obs } from './extract.js';
 import { identityKey, natCompatible, sameIdentity } from './identity.js';
-import { INTS, NUMS, readRow, writeSighting } from './sighting-columns.js';
+import { INTS, NUMS, readRow, refillRow, writeSighting } from './sighting-columns.js';
 import { MinHeap } from '../util/heap.js';
 
 /** Sightings of open groups, a row each, in growable columns; a row is reused once its group closes. */
@@ -47,6 +47,8 @@ class OpenRows {
   readonly source: (Source | undefined)[] = [];
   private readonly arp: (ArpObs | undefined)[] = [];
   private readonly free: number[] = [];
+  /** Sightings of closed groups given back (Correlator `reuse`), refilled by take. */
+  readonly spare: Obs[] = [];
 
   add(o: Obs): number {
     if (!this.free.length) this.grow();
@@ -71,7 +73,10 @@ class OpenRows {
 
   /** The sighting of row r as an object again; the row is then free. */
   take(r: number): Obs {
-    const o = readRow(this.source[r]!, this.frame[r], this.sec[r], this.nsec[r], this.wireLen[r], this.ints, this.nums, r) as Obs;
+    const s = this.spare.pop();
+    const o = s
+      ? refillRow(s, this.source[r]!, this.frame[r], this.sec[r], this.nsec[r], this.wireLen[r], this.ints, this.nums, r)
+      : (readRow(this.source[r]!, this.frame[r], this.sec[r], this.nsec[r], this.wireLen[r], this.ints, this.nums, r) as Obs);
     o.t = this.t[r];
     o.key = this.key[r];
     o.arp = this.arp[r];
@@ -185,6 +190,11 @@ export class Correlator {
     private readonly terminal: (o: Obs, later: boolean) => boolean = () => false,
     /** How long a complete group still waits for stragglers (out-of-order frames). */
     private readonly slack = 0,
+    /**
+     * What onClose is given is not kept after it returns (nor the trace made of it): the
+     * sightings made again from rows are then reused for the next groups, not garbage.
+     */
+    private readonly reuse = false,
   ) {}
 
   add(o: Obs): void {
@@ -335,6 +345,10 @@ export class Correlator {
       g.firstRow = g.lastRow = -1;
     }
     this.onClose(g);
+    if (this.reuse) {
+      const spare = this.rows.spare;
+      for (let k = 1; k < g.obs.length; k++) spare.push(g.obs[k]);
+    }
     g.obs = NO_OBS;
   }
 

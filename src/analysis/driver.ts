@@ -45,7 +45,7 @@ export interface DriverOptions extends DriverSettings {
   readonly now?: () => number;
 }
 
-export interface DriverHooks extends Pick<EngineOptions, 'onTrace' | 'onObs' | 'onArp' | 'onFrame'> {
+export interface DriverHooks extends Pick<EngineOptions, 'onTrace' | 'onObs' | 'onArp' | 'onFrame' | 'reuse'> {
   /** The clock corrections, once decided (before the engine exists). */
   readonly onSkew?: (skew: SkewEstimate[], offsets: Map<string, number>) => void;
   readonly onEngine?: (engine: TraceEngine) => void;
@@ -320,7 +320,7 @@ export class EngineDriver {
     this.offsets = offsets;
     this.hooks.onSkew?.(estimates, offsets);
     const h = this.hooks;
-    this.engine = new TraceEngine({ onTrace: h.onTrace, onObs: h.onObs, onArp: h.onArp, onFrame: h.onFrame, windowNs: o.windowNs, ports: o.ports, roles: o.roles, offsets, reorderNs: o.reorderNs });
+    this.engine = new TraceEngine({ onTrace: h.onTrace, onObs: h.onObs, onArp: h.onArp, onFrame: h.onFrame, reuse: h.reuse, windowNs: o.windowNs, ports: o.ports, roles: o.roles, offsets, reorderNs: o.reorderNs });
     h.onEngine?.(this.engine);
   }
 }

@@ -34,6 +34,11 @@ export interface EngineOptions {
   readonly onArp?: (a: ArpObs, i: IfaceInfo) => void;
   /** Every frame, whether or not it is IPv4/ARP (analyze counts them). */
   readonly onFrame?: (f: Frame, x: Obs | ArpObs | undefined) => void;
+  /**
+   * onTrace keeps nothing of a trace after it returns (`trace` printing it): its sightings
+   * are then reused for later traces.
+   */
+  readonly reuse?: boolean;
 }
 
 export class TraceEngine {
@@ -91,6 +96,7 @@ export class TraceEngine {
         return (r === 'pod' && later) || ((r === 'pod' || r === 'veth') && i.podIp() === o.dst);
       },
       Math.min(this.slack, this.window),
+      opts.reuse ?? false,
     );
   }
 

@@ -206,7 +206,11 @@ export class Obs {
 
   /** This sighting, to keep: itself, or a copy when it is the scratch sighting. */
   keep(): Obs {
-    if (!this.scratch) return this;
+    return this.scratch ? this.copy() : this;
+  }
+
+  /** A copy of this sighting (its outer header and quoted packet copied too). */
+  copy(): Obs {
     const o = new Obs(this.source, this.frame, this.sec, this.nsec, this.wireLen);
     o.t = this.t;
     o.macSrc = this.macSrc;

@@ -330,7 +330,8 @@ function putSummary(tb: TextBuffer, h: Hop): void {
     return;
   }
   const text = packetSummary(o);
-  memo.summary = { o, bytes: Buffer.from(text) };
+  // (a copy: the trace's sightings may be reused once it is written)
+  memo.summary = { o: o.copy(), bytes: Buffer.from(text) };
   tb.str(text);
 }
 

@@ -77,7 +77,7 @@ export async function runPipeline(
   inputs: Input[],
   registry: SourceRegistry,
   o: PipelineOptions,
-  engineOpts: Pick<EngineOptions, 'onTrace' | 'onObs' | 'onArp' | 'onFrame'>,
+  engineOpts: Pick<EngineOptions, 'onTrace' | 'onObs' | 'onArp' | 'onFrame' | 'reuse'>,
   onSkew?: (skew: SkewEstimate[], offsets: Map<string, number>) => void,
   onEngine?: (engine: TraceEngine) => void,
 ): Promise<PipelineResult> {

@@ -118,6 +118,12 @@ export function fillRowOf(x: Obs, source: Source, frame: number, sec: number, ns
   return true;
 }
 
+/** Refill `x`, a sighting of no one's (not the scratch one), from IPv4 row r: its outer header its own. */
+export function refillRow(x: Obs, source: Source, frame: number, sec: number, nsec: number, wireLen: number, ints: Int32Array, nums: Float64Array, r: number): Obs {
+  x.reset(source, frame, sec, nsec, wireLen);
+  return fillIp(x, ints, nums, r);
+}
+
 /** An IPv4 sighting's fields from row r (its Outer refilled into `outer` when given). */
 function fillIp(x: Obs, ints: Int32Array, nums: Float64Array, r: number, outer?: Outer): Obs {
   const i = r * INTS;

@@ -193,9 +193,10 @@ export function protoName(p: number): string {
 }
 
 interface FlowAcc {
-  first: import('./extract.js').Obs;
-  natDst?: import('./extract.js').Obs;
-  natSrc?: import('./extract.js').Obs;
+  /** The flow's first packet as sent (its own copy: a trace's sightings may be reused after it). */
+  first: { proto: number; src: number; sport: number; dst: number; dport: number };
+  natDst?: { dst: number; dport: number };
+  natSrc?: { src: number; sport: number };
   packets: number;
   delivered: number;
   lost: number;
@@ -221,12 +222,12 @@ export class FlowStats {
     else f = this.flows.get(`${a.proto},${a.src},${a.sport},${a.dst},${a.dport}`);
     if (!f) {
       const k = `${a.proto},${a.src},${a.sport},${a.dst},${a.dport}`;
-      f = { first: a, packets: 0, delivered: 0, lost: 0, incomplete: 0, lost_after: {}, first_packet: t.id, last_packet: t.id, max_duration_ns: 0, durations: new Samples(100000) };
+      f = { first: { proto: a.proto, src: a.src, sport: a.sport, dst: a.dst, dport: a.dport }, packets: 0, delivered: 0, lost: 0, incomplete: 0, lost_after: {}, first_packet: t.id, last_packet: t.id, max_duration_ns: 0, durations: new Samples(100000) };
       this.flows.set(k, f);
     }
     this.last = f;
-    if (z.dst !== a.dst || z.dport !== a.dport) f.natDst = z;
-    if (z.src !== a.src || z.sport !== a.sport) f.natSrc = z;
+    if (z.dst !== a.dst || z.dport !== a.dport) f.natDst = { dst: z.dst, dport: z.dport };
+    if (z.src !== a.src || z.sport !== a.sport) f.natSrc = { src: z.src, sport: z.sport };
     f.packets++;
     f.last_packet = t.id;
     const st: VerdictStatus = t.verdict.status;

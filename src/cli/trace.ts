@@ -173,6 +173,8 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
     },
     {
       onFrame: tw ? (f, x) => tw.frame(f, x !== undefined && x.kind === 1) : undefined,
+      // a trace is printed and forgotten (-w keeps them a while)
+      reuse: !tw,
       onTrace: (t) => {
         const keep =
           (!packets || packets.has(t.id)) &&

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Correlator } from '../../src/analysis/correlate.js';
 import { ENC_NONE, type Obs } from '../../src/analysis/extract.js';
 import { summaryJson, traceJson, traceText } from '../../src/analysis/format.js';
+import type { Trace } from '../../src/analysis/timeline.js';
 import { scenarios, traceFiles } from './lab.js';
 
 const FIELDS = [
@@ -59,6 +60,17 @@ describe.each(scenarios().map((s) => [s.name, s] as const))('%s, read on a secon
       JSON.stringify(summaryJson(result.engine)),
     ];
   };
+  it('gives the same timelines when the engine reuses the sightings of traces already written', async () => {
+    process.env.VXDECODE_READER_THREAD = '1';
+    const noOffsets = new Map<string, number>();
+    const render = (t: Trace): string[] => [...traceText(t, { offsets: noOffsets }), JSON.stringify(traceJson(t, noOffsets))];
+    const kept = await traceFiles(s.files, { links: s.links, checksums: true });
+    const reused = await traceFiles(s.files, { links: s.links, checksums: true, render });
+    expect(reused.traces).toEqual([]);
+    expect(reused.rendered).toEqual(kept.traces.flatMap(render));
+    expect(JSON.stringify(summaryJson(reused.result.engine))).toBe(JSON.stringify(summaryJson(kept.result.engine)));
+  });
+
   it('gives the same timelines, verdicts and summary', async () => {
     const here = await run('0');
     const there = await run('1');

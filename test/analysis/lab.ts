@@ -48,7 +48,9 @@ export function scenario(name: string): Scenario | undefined {
 }
 
 export interface Traced {
+  /** The traces (none with `render`: they are not kept, only what it made of each). */
   traces: Trace[];
+  rendered: string[];
   result: PipelineResult;
   obs: Obs[];
   arps: ArpObs[];
@@ -57,11 +59,22 @@ export interface Traced {
 
 export async function traceFiles(
   files: string[],
-  opts: { links?: string[]; skew?: SkewMode; windowNs?: number; checksums?: boolean; vxlanPorts?: number[]; keepObs?: boolean } = {},
+  opts: {
+    links?: string[];
+    skew?: SkewMode;
+    windowNs?: number;
+    checksums?: boolean;
+    vxlanPorts?: number[];
+    keepObs?: boolean;
+    /** Render each trace as it comes and keep only that; the engine may then reuse its sightings (EngineOptions.reuse). */
+    render?: (t: Trace) => string[];
+  } = {},
 ): Promise<Traced> {
   const lines: string[] = [];
   const opened = openInputs({ files, links: opts.links }, (l) => lines.push(l));
   const traces: Trace[] = [];
+  const rendered: string[] = [];
+  const render = opts.render;
   const obs: Obs[] = [];
   const arps: ArpObs[] = [];
   const ifaces = new Set<IfaceInfo>();
@@ -77,7 +90,8 @@ export async function traceFiles(
       skew: opts.skew ?? { mode: 'auto' },
     },
     {
-      onTrace: (t) => traces.push(t),
+      onTrace: render ? (t) => rendered.push(...render(t)) : (t) => traces.push(t),
+      reuse: render !== undefined,
       onObs: opts.keepObs
         ? (o, i) => {
             obs.push(o);
@@ -88,7 +102,7 @@ export async function traceFiles(
     },
   );
   if (lines.length) throw new Error(lines.join('\n'));
-  return { traces, result, obs, arps, ifaces };
+  return { traces, rendered, result, obs, arps, ifaces };
 }
 
 export function traceScenario(s: Scenario, opts: Parameters<typeof traceFiles>[1] = {}): Promise<Traced> {
