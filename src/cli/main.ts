@@ -383,6 +383,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
+  skipHelpCache(parser);
   try {
     await parser.parseAsync();
   } catch (e) {
@@ -394,4 +395,16 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
     throw e;
   }
   return status;
+}
+
+/**
+ * yargs lays out the whole help text each time it starts a command, to keep it for a failure
+ * that would print it (~20 ms of every run, on the thread that then does the work). A failure
+ * here prints one line and never that text (`fail` above), so that step is made a no-op; with a
+ * yargs that does not have it, nothing changes.
+ */
+function skipHelpCache(parser: unknown): void {
+  const internals = (parser as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
