@@ -78,7 +78,7 @@ export interface TextContext {
 }
 
 /** Escaped names per interface (capture text is escaped once, not per line). */
-function names(h: Hop): { node: string; iface: string } {
+export function names(h: Hop): { node: string; iface: string } {
   const m = h.iface.memo;
   let n = m.names;
   if (!n) {
@@ -114,10 +114,14 @@ function hopPrefix(h: Hop, wn: number, wi: number): Buffer {
   let p = m.prefix;
   if (!p || p.wn !== wn || p.wi !== wi || p.role !== h.role) {
     const n = names(h);
-    const bytes = Buffer.from(`  ${padTo(n.node, wn)}  ${padTo(n.iface, wi)}  ${padTo(h.role, 8)}  `);
-    m.prefix = p = { wn, wi, role: h.role, bytes };
+    m.prefix = p = { wn, wi, role: h.role, bytes: hopPrefixBytes(n.node, n.iface, h.role, wn, wi) };
   }
   return p.bytes;
+}
+
+/** A hop line's start: node and interface (escaped) padded to the trace's widths, and the role. */
+export function hopPrefixBytes(node: string, iface: string, role: string, wn: number, wi: number): Buffer {
+  return Buffer.from(`  ${padTo(node, wn)}  ${padTo(iface, wi)}  ${padTo(role, 8)}  `);
 }
 
 const SP = 32;
@@ -227,6 +231,10 @@ export function putNs(tb: TextBuffer, ns: number): number {
  * timeline.ts, compared by identity).
  */
 export class PartsMemo {
+  /** A number for this memo, and how many times its text was made (trace-records.ts sends each text once). */
+  readonly slot = nextPartsSlot++;
+  made = 0;
+  sent = 0;
   macSrc = -2;
   macDst = -2;
   ttl = -1;
@@ -239,6 +247,8 @@ export class PartsMemo {
   bytes: Buffer | undefined = undefined;
 }
 
+let nextPartsSlot = 0;
+
 function sameChanges(a: readonly Change[], b: readonly Change[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -246,7 +256,7 @@ function sameChanges(a: readonly Change[], b: readonly Change[]): boolean {
 }
 
 /** The text after a hop's times ('' for none). */
-function hopParts(h: Hop, k: number, clock: boolean, ctx: TextContext): PartsMemo {
+export function hopParts(h: Hop, k: number, clock: boolean, ctx: TextContext): PartsMemo {
   const slots = (h.iface.memo.parts ??= []);
   const slot = k === 0 ? 0 : h.outbound ? 1 : 2;
   let m = slots[slot];
@@ -288,6 +298,7 @@ function hopParts(h: Hop, k: number, clock: boolean, ctx: TextContext): PartsMem
   m.clock = clock;
   m.text = parts;
   m.bytes = undefined;
+  m.made++;
   return m;
 }
 
@@ -321,22 +332,80 @@ function sameSummary(a: Obs, b: Obs): boolean {
   );
 }
 
-function putSummary(tb: TextBuffer, h: Hop): void {
+/** The packet summary of a trace starting at hop h, as bytes (the same object while it stays the same). */
+export function summaryOf(h: Hop): SummaryMemo {
   const o = h.obs;
   const memo = h.iface.memo;
   const m = memo.summary;
-  if (m && sameSummary(m.o, o)) {
-    tb.bytes(m.bytes);
-    return;
-  }
-  const text = packetSummary(o);
+  if (m && sameSummary(m.o, o)) return m;
   // (a copy: the trace's sightings may be reused once it is written)
-  memo.summary = { o: o.copy(), bytes: Buffer.from(text) };
-  tb.str(text);
+  return (memo.summary = { o: o.copy(), bytes: Buffer.from(packetSummary(o)) });
 }
 
 const PACKET = Buffer.from('packet ');
 const DELIVERED_IN = Buffer.from('  delivered in ');
+
+/** `packet N  SUMMARY`, and for a delivered packet `  delivered in D` and the newline. */
+export function putTraceHead(tb: TextBuffer, id: number, summary: Buffer, delivered: boolean, durationNs: number): void {
+  tb.bytes(PACKET);
+  tb.reserve(24);
+  digits(tb, id);
+  tb.buf[tb.pos++] = SP;
+  tb.buf[tb.pos++] = SP;
+  tb.bytes(summary);
+  if (!delivered) return;
+  tb.bytes(DELIVERED_IN);
+  tb.reserve(40);
+  putNs(tb, durationNs);
+  tb.buf[tb.pos++] = 10;
+}
+
+/**
+ * One hop line: its start (hopPrefixBytes), the time since the first hop padded to 11, the
+ * step from the previous one padded to 12 (neither for the first hop), and what it says.
+ */
+export function putHopLine(tb: TextBuffer, prefix: Buffer, first: boolean, sinceFirstNs: number, deltaNs: number, parts: Buffer | undefined): void {
+  tb.bytes(prefix);
+  tb.reserve(2 * 64 + 2);
+  const b = tb.buf;
+  let w: number;
+  if (first) {
+    b[tb.pos++] = 43;
+    b[tb.pos++] = 48;
+    w = 2;
+  } else {
+    b[tb.pos++] = 43;
+    w = 1 + putNs(tb, sinceFirstNs);
+  }
+  if (first && !parts) {
+    tb.line('');
+    return;
+  }
+  if (w < 11) spaces(tb, 11 - w);
+  tb.buf[tb.pos++] = SP;
+  if (first) {
+    spaces(tb, 12);
+    tb.buf[tb.pos++] = SP;
+  } else {
+    tb.buf[tb.pos++] = 40;
+    w = 1;
+    if (deltaNs >= 0) {
+      tb.buf[tb.pos++] = 43;
+      w++;
+    }
+    w += putNs(tb, deltaNs) + 1;
+    tb.buf[tb.pos++] = 41;
+    if (!parts) {
+      tb.line('');
+      return;
+    }
+    if (w < 12) spaces(tb, 12 - w);
+    tb.buf[tb.pos++] = SP;
+  }
+  tb.bytes(parts!);
+  tb.reserve(1);
+  tb.buf[tb.pos++] = 10;
+}
 
 /**
  * One trace as text, written into `tb`: a line per hop whose fixed part (names, role) is
@@ -345,18 +414,8 @@ const DELIVERED_IN = Buffer.from('  delivered in ');
  */
 export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
   const v = t.verdict;
-  tb.bytes(PACKET);
-  tb.reserve(24);
-  digits(tb, t.id);
-  tb.buf[tb.pos++] = SP;
-  tb.buf[tb.pos++] = SP;
-  putSummary(tb, t.hops[0]);
-  if (v.status === 'delivered') {
-    tb.bytes(DELIVERED_IN);
-    tb.reserve(40);
-    putNs(tb, t.durationNs);
-    tb.buf[tb.pos++] = 10;
-  } else tb.line(v.status === 'lost' ? `  LOST after ${esc(v.after!.iface.node)} ${esc(v.after!.iface.name)}` : `  incomplete`);
+  putTraceHead(tb, t.id, summaryOf(t.hops[0]).bytes, v.status === 'delivered', t.durationNs);
+  if (v.status !== 'delivered') tb.line(v.status === 'lost' ? `  LOST after ${esc(v.after!.iface.node)} ${esc(v.after!.iface.name)}` : `  incomplete`);
   const hops = t.hops;
   let wn = 0;
   let wi = 0;
@@ -369,50 +428,7 @@ export function writeTrace(t: Trace, ctx: TextContext, tb: TextBuffer): void {
     const h = hops[k];
     const clock = ctx.offsets.size > 0 && (k === 0 || hops[k - 1].iface.node !== h.iface.node);
     const pm = hopParts(h, k, clock, ctx);
-    const parts = pm.text;
-    const prefix = hopPrefix(h, wn, wi);
-    tb.bytes(prefix);
-    tb.reserve(2 * 64 + 2);
-    const b = tb.buf;
-    // time since the first hop, padded to 11; the step from the previous hop, padded to 12
-    let w: number;
-    if (k === 0) {
-      b[tb.pos++] = 43;
-      b[tb.pos++] = 48;
-      w = 2;
-    } else {
-      b[tb.pos++] = 43;
-      w = 1 + putNs(tb, h.sinceFirstNs);
-    }
-    if (k === 0 && !parts) {
-      tb.line('');
-      continue;
-    }
-    if (w < 11) spaces(tb, 11 - w);
-    tb.buf[tb.pos++] = SP;
-    if (k === 0) {
-      spaces(tb, 12);
-      tb.buf[tb.pos++] = SP;
-    } else {
-      tb.buf[tb.pos++] = 40;
-      w = 1;
-      if (h.deltaNs >= 0) {
-        tb.buf[tb.pos++] = 43;
-        w++;
-      }
-      w += putNs(tb, h.deltaNs) + 1;
-      tb.buf[tb.pos++] = 41;
-      if (!parts) {
-        tb.line('');
-        continue;
-      }
-      if (w < 12) spaces(tb, 12 - w);
-      tb.buf[tb.pos++] = SP;
-    }
-    const pb = (pm.bytes ??= Buffer.from(parts));
-    tb.bytes(pb);
-    tb.reserve(1);
-    tb.buf[tb.pos++] = 10;
+    putHopLine(tb, hopPrefix(h, wn, wi), k === 0, h.sinceFirstNs, h.deltaNs, pm.text ? (pm.bytes ??= Buffer.from(pm.text)) : undefined);
   }
   if (v.status !== 'delivered' || v.skipped.length) {
     tb.line(`  → ${v.status}: ${esc(v.reason)}`);
