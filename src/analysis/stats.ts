@@ -82,15 +82,23 @@ class Pair {
  * The p-th percentile (nearest rank) of `a`, which is reordered: a selection, not a sort (the
  * summary asks for three percentiles of up to 200 000 samples per hop pair).
  */
-function pct(a: Float64Array, p: number): number {
+function pct(a: Float64Array, p: number, from = 0): number {
   if (!a.length) return 0;
-  const i = Math.min(a.length - 1, Math.max(0, Math.ceil((p / 100) * a.length) - 1));
-  return select(a, i);
+  return select(a, rank(a, p), from);
 }
 
-/** The k-th smallest of `a` (Hoare's quickselect, median-of-three pivots); `a` is reordered. */
-export function select(a: Float64Array, k: number): number {
-  let lo = 0;
+/** The index of the p-th percentile (nearest rank) in sorted order. */
+function rank(a: Float64Array, p: number): number {
+  return Math.min(a.length - 1, Math.max(0, Math.ceil((p / 100) * a.length) - 1));
+}
+
+/**
+ * The k-th smallest of `a` (Hoare's quickselect, median-of-three pivots); `a` is reordered so
+ * that what is before k is no larger and what is after no smaller. `from`: a[0..from) is known
+ * to be no larger than the rest already (an earlier select of a smaller rank), so it is skipped.
+ */
+export function select(a: Float64Array, k: number, from = 0): number {
+  let lo = from;
   let hi = a.length - 1;
   while (hi > lo) {
     const mid = (lo + hi) >>> 1;
@@ -146,6 +154,10 @@ export class LatencyStats {
     for (const p of this.pairs.values()) {
       const s = p.samples.values();
       const p50 = pct(s, 50);
+      // each later percentile among what the earlier selection left above it
+      const r50 = rank(s, 50);
+      const p90 = pct(s, 90, r50);
+      const p99 = pct(s, 99, rank(s, 90));
       const limit = Math.max(10 * p50, p50 + 1e6);
       let outliers = 0;
       for (const v of s) if (v > limit) outliers++;
@@ -155,8 +167,8 @@ export class LatencyStats {
         count: p.seen,
         min_ns: p.min,
         p50_ns: p50,
-        p90_ns: pct(s, 90),
-        p99_ns: pct(s, 99),
+        p90_ns: p90,
+        p99_ns: p99,
         max_ns: p.max,
         mean_ns: Math.round(p.sum / p.seen),
         outliers: p.seen > s.length ? Math.round((outliers * p.seen) / s.length) : outliers,

@@ -34,6 +34,15 @@ describe('select (k-th smallest)', () => {
         // several selections on the same (reordered) array, as the summary does
         const a = Float64Array.from(base);
         for (const k of [n >> 1, Math.floor(n * 0.9), Math.floor(n * 0.99)]) expect(select(a, k)).toBe(sorted[k]);
+        // each later one only above the one before (what is below it is no larger)
+        const b = Float64Array.from(base);
+        let from = 0;
+        for (const k of [n >> 1, Math.floor(n * 0.9), Math.floor(n * 0.99), n - 1]) {
+          expect(select(b, k, from)).toBe(sorted[k]);
+          for (let i = 0; i < k; i++) expect(b[i] <= b[k]).toBe(true);
+          for (let i = k + 1; i < n; i++) expect(b[i] >= b[k]).toBe(true);
+          from = k;
+        }
       }
     });
   }
