@@ -127,7 +127,7 @@ export class Group {
    */
   obs: Obs[];
   /** The first sighting. */
-  readonly rep: Obs;
+  rep: Obs;
   /** While open: the first and last rows (OpenRows) of the sightings after the first, a list through OpenRows.next. */
   firstRow = -1;
   lastRow = -1;
@@ -137,6 +137,8 @@ export class Group {
   maxLen: number;
   /** Some sighting joined by sequence range: a GSO super-packet and its segments. */
   gso = false;
+  /** `rep` is a copy made for this group (it may be refilled when the group is used again). */
+  ownRep = false;
   heapPos = -1;
   closed = false;
   /** Seen where it was going (its destination pod): closes after the short slack, not the window. */
@@ -158,7 +160,7 @@ export class Group {
   prevAck: Group | undefined;
   inAck = false;
   constructor(
-    readonly seq: number,
+    public seq: number,
     o: Obs,
   ) {
     this.obs = [o];
@@ -167,6 +169,25 @@ export class Group {
     this.lastT = o.t;
     this.maxLen = o.l4len;
   }
+
+  /** This closed group as a new one, number `seq`, first seen as `o` (copied into its first sighting). */
+  renew(seq: number, o: Obs): Group {
+    this.seq = seq;
+    this.rep.copyFrom(o);
+    this.obs = [this.rep];
+    this.firstRow = this.lastRow = -1;
+    this.firstT = this.lastT = o.t;
+    this.maxLen = o.l4len;
+    this.gso = false;
+    this.heapPos = -1;
+    this.closed = false;
+    this.complete = false;
+    this.deadline = this.heapDeadline = this.heapFirstT = 0;
+    this.nextKey = this.prevKey = this.nextAck = this.prevAck = undefined;
+    this.inAck = false;
+    return this;
+  }
+
 }
 
 export class Correlator {
@@ -179,6 +200,8 @@ export class Correlator {
     (g, i) => (g.heapPos = i),
   );
   private nextSeq = 0;
+  /** Closed groups to use again (reuse). */
+  private readonly spareGroups: Group[] = [];
   /** Open groups (for tests and memory accounting). */
   open = 0;
   maxOpen = 0;
@@ -220,7 +243,15 @@ export class Correlator {
         return;
       }
     }
-    const g = new Group(this.nextSeq++, o.keep());
+    // with reuse, a closed group is used again (it and its first sighting are old by then:
+    // new ones for every packet were most of what the collector had to promote)
+    const spare = this.spareGroups.pop();
+    let g: Group;
+    if (spare) g = spare.renew(this.nextSeq++, o);
+    else {
+      g = new Group(this.nextSeq++, o.keep());
+      g.ownRep = o.scratch;
+    }
     g.nextKey = head;
     if (head) head.prevKey = g;
     this.byKey.set(o.key, g);
@@ -348,6 +379,8 @@ export class Correlator {
     if (this.reuse) {
       const spare = this.rows.spare;
       for (let k = 1; k < g.obs.length; k++) spare.push(g.obs[k]);
+      // (with its first sighting, when that is its own copy, not an object someone passed in)
+      if (g.ownRep) this.spareGroups.push(g);
     }
     g.obs = NO_OBS;
   }

@@ -211,28 +211,37 @@ export class Obs {
 
   /** A copy of this sighting (its outer header and quoted packet copied too). */
   copy(): Obs {
-    const o = new Obs(this.source, this.frame, this.sec, this.nsec, this.wireLen);
-    o.t = this.t;
-    o.macSrc = this.macSrc;
-    o.macDst = this.macDst;
-    o.pktType = this.pktType;
-    o.src32 = this.src32;
-    o.dst32 = this.dst32;
-    o.bits = this.bits;
-    o.idFrag = this.idFrag;
-    o.l4bits = this.l4bits;
-    o.sport = this.sport;
-    o.dport = this.dport;
-    o.l4a = this.l4a;
-    o.l4b = this.l4b;
-    o.ipLen = this.ipLen;
-    o.l4len = this.l4len;
-    o.hash = this.hash;
-    o.key = this.key;
-    o.arp = this.arp;
-    if (this.out) o.out = Object.assign(new Outer(), this.out);
-    if (this.q) o.q = Object.assign(new Quoted(), this.q);
-    return o;
+    return new Obs(this.source, this.frame, this.sec, this.nsec, this.wireLen).copyFrom(this);
+  }
+
+  /** Become a copy of `o` (this object's outer header and quoted packet reused, if it has them). */
+  copyFrom(o: Obs): Obs {
+    this.source = o.source;
+    this.frame = o.frame;
+    this.sec = o.sec;
+    this.nsec = o.nsec;
+    this.wireLen = o.wireLen;
+    this.t = o.t;
+    this.macSrc = o.macSrc;
+    this.macDst = o.macDst;
+    this.pktType = o.pktType;
+    this.src32 = o.src32;
+    this.dst32 = o.dst32;
+    this.bits = o.bits;
+    this.idFrag = o.idFrag;
+    this.l4bits = o.l4bits;
+    this.sport = o.sport;
+    this.dport = o.dport;
+    this.l4a = o.l4a;
+    this.l4b = o.l4b;
+    this.ipLen = o.ipLen;
+    this.l4len = o.l4len;
+    this.hash = o.hash;
+    this.key = o.key;
+    this.arp = o.arp;
+    this.out = o.out ? Object.assign(this.out ?? new Outer(), o.out) : undefined;
+    this.q = o.q ? Object.assign(this.q ?? new Quoted(), o.q) : undefined;
+    return this;
   }
 
   get src(): number {
