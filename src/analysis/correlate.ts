@@ -214,8 +214,8 @@ export class Correlator {
     /** How long a complete group still waits for stragglers (out-of-order frames). */
     private readonly slack = 0,
     /**
-     * What onClose is given is not kept after it returns (nor the trace made of it): the
-     * sightings made again from rows are then reused for the next groups, not garbage.
+     * What onClose is given is not kept after it returns (nor the trace made of it): the group
+     * and its sightings are then reused for the next packets, not garbage.
      */
     private readonly reuse = false,
   ) {}

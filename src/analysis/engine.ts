@@ -36,7 +36,7 @@ export interface EngineOptions {
   readonly onFrame?: (f: Frame, x: Obs | ArpObs | undefined) => void;
   /**
    * onTrace keeps nothing of a trace after it returns (`trace` printing it): its sightings
-   * are then reused for later traces.
+   * and packet group are then reused for later packets.
    */
   readonly reuse?: boolean;
 }
