@@ -6,12 +6,14 @@
  * for multi-interface files, and windows closed by the wall clock when a stream goes quiet.
  */
 import { LinkType, type Frame, type SightingBatch, type Source } from '../capture/frame.js';
-import { Input, InterfaceNames, SourceRegistry, nameFromPath, parseInputArg } from '../capture/input.js';
-import { merged } from '../capture/read.js';
+import { InterfaceNames, nameFromPath, parseInputArg } from '../capture/input.js';
 import { TraceEngine, type EngineOptions } from './engine.js';
-import { extract, ENC_NONE, Obs, type Ports } from './extract.js';
-import { roleFromName, type Role, type RoleOverrides } from './roles.js';
-import { SkewCollector, notEstimated, significant, type SkewEstimate } from './skew.js';
+import type { Ports } from './extract.js';
+import { prescanSkew, SkewSampler, type Prescan } from './prescan.js';
+import type { RoleOverrides } from './roles.js';
+import { notEstimated, significant, type SkewEstimate } from './skew.js';
+
+export { prescanSkew, type Prescan } from './prescan.js';
 
 export type SkewMode = { mode: 'off' } | { mode: 'auto' } | { mode: 'given'; offsets: Map<string, number> };
 
@@ -43,87 +45,14 @@ export interface DriverOptions extends DriverSettings {
   readonly replay?: boolean;
   /** Wall clock, ms (default: performance.now). */
   readonly now?: () => number;
+  /** The prescan, when made elsewhere (the reader thread: runPipeline); default prescanSkew here. */
+  readonly prescan?: () => Promise<Prescan>;
 }
 
 export interface DriverHooks extends Pick<EngineOptions, 'onTrace' | 'onObs' | 'onArp' | 'onFrame' | 'reuse'> {
   /** The clock corrections, once decided (before the engine exists). */
   readonly onSkew?: (skew: SkewEstimate[], offsets: Map<string, number>) => void;
   readonly onEngine?: (engine: TraceEngine) => void;
-}
-
-/** A skew estimator fed from a stream: every node, and the frames that are worth it. */
-class SkewSampler {
-  readonly collector = new SkewCollector();
-  private base = -1;
-  /** Each source's role by name or --role (null: none), by source id: looked up once. */
-  private readonly roleOf: (Role | null)[] = [];
-  /** The sighting extract refills (the collector copies what it keeps). */
-  private readonly scratch = new Obs(undefined as unknown as Source, 0, 0, 0, 0);
-
-  constructor(
-    private readonly ports: Ports,
-    private readonly roles: RoleOverrides | undefined,
-  ) {
-    this.scratch.scratch = true;
-  }
-
-  /** Tunnelled frames (necessarily on an underlay), or frames on an underlay by name. */
-  add(f: Frame): void {
-    if (this.base < 0) this.base = f.tsSec;
-    const s = f.source;
-    let r = this.roleOf[s.id];
-    if (r === undefined) {
-      this.collector.noteNode(s.node);
-      r = this.roleOf[s.id] = this.roles?.get(s.node, s.iface) ?? roleFromName(s.iface) ?? null;
-    }
-    if (r !== null && r !== 'underlay') return;
-    const x = extract(f, this.ports, this.scratch);
-    if (!x || x.kind !== 1) return;
-    if (x.enc === ENC_NONE && r !== 'underlay') return;
-    this.collector.add(x, (f.tsSec - this.base) * 1e9 + f.tsNsec);
-  }
-}
-
-/** First pass over files (opened again): underlay frames only, stopping once every node pair is well measured. */
-export async function prescanSkew(o: DriverSettings, names: InterfaceNames): Promise<{ collector: SkewCollector; nodes: string[] }> {
-  const registry = new SourceRegistry();
-  const inputs: Input[] = [];
-  for (const arg of o.files) {
-    const spec = parseInputArg(arg);
-    if (Input.check(spec)) continue;
-    inputs.push(new Input(spec, { registry, names }));
-  }
-  const sampler = new SkewSampler(o.ports, o.roles);
-  let frames = 0;
-  const stream = merged(inputs.map((input) => ({ batches: () => underlayBatches(input, o.roles) })));
-  try {
-    for await (const batch of stream) {
-      for (const f of batch) sampler.add(f);
-      frames += batch.length;
-      if (sampler.collector.enough() || frames > 4_000_000) break;
-    }
-  } finally {
-    await stream.return(undefined);
-  }
-  const nodes: string[] = [];
-  for (const s of registry.sources) if (!nodes.includes(s.node)) nodes.push(s.node);
-  return { collector: sampler.collector, nodes };
-}
-
-/**
- * An input's batches for the prescan, which samples only underlays: a classic pcap holds one
- * interface, so once its name (or --role) says it is a pod, veth, bridge or VTEP it is not read
- * further. (A pcapng may hold several interfaces, an SLL2 capture all of a node's: read whole.)
- */
-async function* underlayBatches(input: Input, roles: RoleOverrides | undefined): AsyncGenerator<Frame[]> {
-  for await (const batch of input.batches()) {
-    const s = batch[0].source;
-    if (input.parser.format === 'pcap' && s.linkType !== LinkType.LINUX_SLL2 && s.linkType !== LinkType.LINUX_SLL) {
-      const r = roles?.get(s.node, s.iface) ?? roleFromName(s.iface);
-      if (r !== undefined && r !== 'underlay') return;
-    }
-    yield batch;
-  }
 }
 
 /** Does some file hold several interfaces (a pcapng from dumpcap; not `-i any`, which is in order)? */
@@ -171,7 +100,7 @@ export class EngineDriver {
     if (o.skew.mode === 'given') this.decide([], this.nodeOrder(o.skew.offsets.keys()));
     else if (o.skew.mode === 'off') this.decide([], []);
     else if (!o.stream) {
-      const pre = await prescanSkew(o, o.names?.() ?? new InterfaceNames());
+      const pre = o.prescan ? await o.prescan() : await prescanSkew(o, o.names?.() ?? new InterfaceNames());
       this.decide(pre.collector.estimate(this.nodeOrder(pre.nodes)), []);
     } else this.prefix = { sampler: new SkewSampler(o.ports, o.roles), frames: [], count: 0, first: -1, last: undefined, started: this.now() };
   }

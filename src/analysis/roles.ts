@@ -40,4 +40,14 @@ export class RoleOverrides {
   get(node: string, iface: string): Role | undefined {
     return this.map.get(`${node}/${iface}`) ?? this.map.get(`*/${iface}`);
   }
+
+  /** As plain data (to another thread), and back. */
+  entries(): [string, Role][] {
+    return [...this.map];
+  }
+  static from(entries: readonly [string, string][]): RoleOverrides {
+    const r = new RoleOverrides();
+    for (const [k, v] of entries) r.map.set(k, v as Role);
+    return r;
+  }
 }

@@ -8,8 +8,8 @@ import { setFlagsFromString } from 'node:v8';
 import type { Frame, SightingBatch } from '../capture/frame.js';
 import { InterfaceNames, parseInputArg, type Input, type SourceRegistry } from '../capture/input.js';
 import { mergeInputs } from '../capture/live-merge.js';
-import { threadedSightings, worthThread } from '../capture/reader-thread.js';
-import type { DriverSettings, SkewMode } from './driver.js';
+import { threadedSightings, worthThread, type PrescanState } from '../capture/reader-thread.js';
+import type { DriverSettings, Prescan, SkewMode } from './driver.js';
 import type { EngineOptions, TraceEngine } from './engine.js';
 import { parseSkewSpec, type SkewEstimate } from './skew.js';
 
@@ -94,16 +94,30 @@ export async function runPipeline(
   boundHeapGrowth();
   // loaded here, not at the top: plain decode imports this module (interfaceNames) at start-up
   const { EngineDriver } = await import('./driver.js');
-  const driver = new EngineDriver(
-    { ...o, stream: live, sources: () => registry.sources, names: () => interfaceNames(o) },
-    { ...engineOpts, onSkew, onEngine },
-  );
+  const { SkewCollector } = await import('./skew.js');
   // Live inputs are merged without waiting forever on a quiet one (files: the strict k-way
   // merge). A reader thread, when the files are big enough for one, extracts the sightings too;
   // and when nothing here looks at the frames themselves (no -Y, no -w), only they come over.
+  // That thread then also makes the clock-skew prescan first: this thread would run it with
+  // code not yet optimised, while the reader's is the same code it then reads with.
   const frames = o.frameFilter !== undefined || engineOpts.onFrame !== undefined;
-  const stream: AsyncGenerator<Frame[] | SightingBatch> =
-    !live && !frames && worthThread(inputs) ? threadedSightings(inputs, o.ports.options) : mergeInputs(inputs, { live, extract: o.ports.options });
+  let prescan: Promise<Prescan> | undefined;
+  let stream: AsyncGenerator<Frame[] | SightingBatch>;
+  if (!live && !frames && worthThread(inputs)) {
+    let done!: (r: PrescanState | Error) => void;
+    if (o.skew.mode === 'auto') {
+      prescan = new Promise<Prescan>((resolve, reject) => {
+        done = (r) => (r instanceof Error ? reject(r) : resolve({ collector: SkewCollector.fromState(r.state), nodes: r.nodes }));
+      });
+      // (met where it is awaited; a run that ends before is not waiting for it)
+      prescan.catch(() => undefined);
+    }
+    stream = threadedSightings(inputs, o.ports.options, prescan && { files: [...o.files], roles: o.roles?.entries() ?? [], done });
+  } else stream = mergeInputs(inputs, { live, extract: o.ports.options });
+  const driver = new EngineDriver(
+    { ...o, stream: live, sources: () => registry.sources, names: () => interfaceNames(o), prescan: prescan && (() => prescan!) },
+    { ...engineOpts, onSkew, onEngine },
+  );
   // Reading: a live input may go quiet, so a read races a timer (to close windows by the wall
   // clock) and the interrupt (Ctrl-C: stop reading, print what is known).
   const TICK = Symbol('tick');

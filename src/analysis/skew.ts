@@ -195,6 +195,13 @@ export function notEstimated(node: string, reference: string): SkewEstimate {
   };
 }
 
+/** A collector's pairs and nodes as plain data (SkewCollector.state). */
+export interface SkewCollectorState {
+  nodes: string[];
+  samples: number;
+  pairs: (Omit<PairStats, 'labels'> & { labels: LabelStats[] })[];
+}
+
 /** Samples over which a pair's bounds must stay put before a prescan stops on them. */
 const STEADY = 10_000;
 
@@ -326,6 +333,24 @@ export class SkewCollector {
    * (one-way traffic, where a second class may never come) its bounds have not moved over the
    * last STEADY samples.
    */
+  /** What estimate() reads, as plain data (for a prescan made on another thread). */
+  state(): SkewCollectorState {
+    return {
+      nodes: [...this.nodes],
+      samples: this.samples,
+      pairs: [...this.pairs.values()].map((p) => ({ a: p.a, b: p.b, samples: p.samples, moved: p.moved, frames: p.frames, labels: [...p.labels.values()] })),
+    };
+  }
+
+  /** A collector that estimates from `s` (made by state() elsewhere). */
+  static fromState(s: SkewCollectorState): SkewCollector {
+    const c = new SkewCollector();
+    c.nodes.push(...s.nodes);
+    c.samples = s.samples;
+    for (const p of s.pairs) c.pairs.set(`${p.a}\u0000${p.b}`, { ...p, labels: new Map(p.labels.map((l) => [l.text, l])) });
+    return c;
+  }
+
   enough(): boolean {
     if (!this.pairs.size) return false;
     for (const p of this.pairs.values()) {

@@ -3,6 +3,7 @@ import type { Source } from './frame.js';
 import type { InputSpec } from './input.js';
 import type { CaptureProblem, Format, InterfaceStats } from './parser.js';
 import type { ExtractOptions } from '../analysis/extract.js';
+import type { SkewCollectorState } from '../analysis/skew.js';
 
 /** Numbers per frame in a batch's meta column: source id, number, tsSec, tsNsec, caplen, len, offset, start of its bytes, no-timestamp flag. */
 export const META = 9;
@@ -24,6 +25,11 @@ export interface ReaderData {
   extract?: ExtractOptions;
   /** Post the frames' bytes (false: only their sightings are used: reader-thread.ts threadedSightings). */
   bytes: boolean;
+  /**
+   * First make the clock-skew prescan of these input arguments (analysis/driver.ts
+   * prescanSkew, with the `extract` options and these --role overrides) and post it.
+   */
+  prescan?: { files: string[]; roles: [string, string][] };
 }
 
 export interface InputReport {
@@ -50,5 +56,6 @@ export type ReaderMessage =
       /** With ReaderData.extract: the sightings, a row per frame (analysis/sighting-columns.ts). */
       sightings?: { key: string; ints: Int32Array; nums: Float64Array };
     }
+  | { kind: 'skew'; nodes: string[]; state: SkewCollectorState }
   | { kind: 'end'; reports: InputReport[]; sources?: Source[] }
   | { kind: 'fail'; message: string };

@@ -13,6 +13,7 @@ import { FrameRecord, type Frame, type SightingBatch, type Source } from './fram
 import type { Input } from './input.js';
 import { META, type ReaderData, type ReaderMessage } from './reader-protocol.js';
 import type { ExtractOptions } from '../analysis/extract.js';
+import type { SkewCollectorState } from '../analysis/skew.js';
 
 /** Below this much input, starting a thread costs more than it saves. */
 export const THREAD_MIN_BYTES = 16 << 20;
@@ -87,10 +88,37 @@ export async function* threadedMerge(inputs: readonly Input[], extract?: Extract
  * Frames read on a second thread for a consumer that needs only what the extractor says of
  * them (trace and analyze without -Y or -w): batches of their numbers (META a frame: source,
  * number, time, lengths) and sightings, a row each; neither their bytes nor Frame objects.
+ * With `prescan`, that thread first makes the clock-skew prescan (analysis/driver.ts) and
+ * `prescan.done` gets it (or fails with the thread): the prescan then costs this thread
+ * nothing, and the reader's code is warm when the main pass starts.
  */
-export async function* threadedSightings(inputs: readonly Input[], extract: ExtractOptions): AsyncGenerator<SightingBatch> {
+export async function* threadedSightings(
+  inputs: readonly Input[],
+  extract: ExtractOptions,
+  prescan?: { files: string[]; roles: [string, string][]; done: (r: PrescanState | Error) => void },
+): AsyncGenerator<SightingBatch> {
   if (!inputs.length) return;
-  for await (const m of readerBatches(inputs, { extract, bytes: false })) {
+  let told = false;
+  const tell = (r: PrescanState | Error): void => {
+    if (told) return;
+    told = true;
+    prescan!.done(r);
+  };
+  const onPrescan = prescan && ((m: Extract<ReaderMessage, { kind: 'skew' }>) => tell({ state: m.state, nodes: m.nodes }));
+  const request = prescan && { files: prescan.files, roles: prescan.roles };
+  try {
+    yield* sightingBatches(readerBatches(inputs, { extract, bytes: false, prescan: request, onPrescan }));
+  } catch (e) {
+    if (prescan) tell(e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  } finally {
+    // (stopped or ended before it came: whoever waits for it is told)
+    if (prescan) tell(new Error('the reader thread stopped before its prescan'));
+  }
+}
+
+async function* sightingBatches(messages: AsyncGenerator<FramesMessage>): AsyncGenerator<SightingBatch> {
+  for await (const m of messages) {
     if (!m.sightings) throw new Error('reader thread: a batch without its sightings');
     yield { meta: m.meta, key: m.sightings.key, ints: m.sightings.ints, nums: m.sightings.nums };
   }
@@ -98,13 +126,24 @@ export async function* threadedSightings(inputs: readonly Input[], extract: Extr
 
 type FramesMessage = Extract<ReaderMessage, { kind: 'frames' }>;
 
+/** A prescan made on the reader thread: its samples (SkewCollector.state) and the nodes it read. */
+export interface PrescanState {
+  state: SkewCollectorState;
+  nodes: string[];
+}
+
+interface ReaderOptions extends Pick<ReaderData, 'extract' | 'bytes' | 'prescan'> {
+  /** The prescan's result (ReaderData.prescan), before the first batch. */
+  onPrescan?: (m: Extract<ReaderMessage, { kind: 'skew' }>) => void;
+}
+
 /**
  * The reader thread's batches, as they are consumed (it stays CREDITS ahead), the sources they
  * bring registered here; at the end, each Input is given what its parser found there.
  */
-async function* readerBatches(inputs: readonly Input[], o: Pick<ReaderData, 'extract' | 'bytes'>): AsyncGenerator<FramesMessage> {
+async function* readerBatches(inputs: readonly Input[], o: ReaderOptions): AsyncGenerator<FramesMessage> {
   const { registry, names, chunkSize } = inputs[0].options;
-  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, ...o };
+  const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, extract: o.extract, bytes: o.bytes, prescan: o.prescan };
   // a young generation of 32 MB: more of the frames read a chunk ahead die young in it (4 MB
   // promoted them all; 32 against 16: −0.2 s of CPU for trace, the same peak memory)
   const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
@@ -147,6 +186,10 @@ async function* readerBatches(inputs: readonly Input[], o: Pick<ReaderData, 'ext
       }
       const m = queue.shift()!;
       if (m.kind === 'fail') throw new Error(m.message);
+      if (m.kind === 'skew') {
+        o.onPrescan?.(m);
+        continue;
+      }
       adopt(m.sources);
       if (m.kind === 'end') {
         ended = true;

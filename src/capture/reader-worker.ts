@@ -81,6 +81,13 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
 }
 
 async function run(): Promise<void> {
+  if (data.prescan && ports) {
+    // loaded only here: the plain reader does without the analysis modules
+    const [{ prescanSkew }, { RoleOverrides }] = await Promise.all([import('../analysis/prescan.js'), import('../analysis/roles.js')]);
+    const pre = await prescanSkew({ files: data.prescan.files, ports, roles: RoleOverrides.from(data.prescan.roles) }, names);
+    const msg: ReaderMessage = { kind: 'skew', nodes: pre.nodes, state: pre.collector.state() };
+    port.postMessage(msg);
+  }
   for await (const batch of merged(inputs)) {
     // split what merged hands on into batches of bounded frames and bytes
     let from = 0;

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Frame, FrameRecord } from '../../src/capture/frame.js';
 import { META } from '../../src/capture/reader-protocol.js';
-import { threadedSightings } from '../../src/capture/reader-thread.js';
+import { threadedSightings, type PrescanState } from '../../src/capture/reader-thread.js';
+import { prescanSkew } from '../../src/analysis/prescan.js';
+import { SkewCollector } from '../../src/analysis/skew.js';
 import { Ports } from '../../src/analysis/extract.js';
 import { INTS, NUMS } from '../../src/analysis/sighting-columns.js';
 import { Input, InterfaceNames, SourceRegistry, parseInputArg } from '../../src/capture/input.js';
@@ -85,6 +87,29 @@ describe('the reader thread', () => {
       }
     expect(fromFrames.length).toBeGreaterThan(0);
     expect(fromColumns).toEqual(fromFrames);
+  });
+
+  it.each(scenarios)('captures/%s: the skew prescan made on the reader thread finds what it finds here', async (d) => {
+    const dir = join(CAPTURES, d);
+    const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(dir, f));
+    const names = new InterfaceNames();
+    for (const l of readdirSync(dir).filter((f) => f.endsWith('.links.txt'))) names.addLinksFile(`${l.replace(/\.links\.txt$/, '')}=${join(dir, l)}`);
+    const ports = new Ports();
+    const here = await prescanSkew({ files, ports }, names);
+    const registry = new SourceRegistry();
+    const inputs = files.map((f) => new Input(parseInputArg(f), { registry, names, chunkSize: 4096 }));
+    let there: PrescanState | Error | undefined;
+    let batches = 0;
+    for await (const b of threadedSightings(inputs, ports.options, { files, roles: [], done: (r) => (there = r) })) {
+      // it comes before the first batch
+      if (!batches++) expect(there).toBeDefined();
+      expect(b.meta.length).toBeGreaterThan(0);
+    }
+    if (!there || there instanceof Error) throw there ?? new Error('no prescan');
+    expect(there.nodes).toEqual(here.nodes);
+    expect(there.state).toEqual(here.collector.state());
+    const nodes = [...new Set([...here.nodes, ...here.collector.nodes])];
+    expect(SkewCollector.fromState(there.state).estimate(nodes)).toEqual(here.collector.estimate(nodes));
   });
 
   it('says how far it has read, and stops its thread when the reader stops early', async () => {
