@@ -92,43 +92,47 @@ export async function runPipeline(
     }
   });
   boundHeapGrowth();
-  // loaded here, not at the top: plain decode imports this module (interfaceNames) at start-up
-  const { EngineDriver } = await import('./driver.js');
-  const { SkewCollector } = await import('./skew.js');
   // Live inputs are merged without waiting forever on a quiet one (files: the strict k-way
   // merge). A reader thread, when the files are big enough for one, extracts the sightings too;
   // and when nothing here looks at the frames themselves (no -Y, no -w), only they come over.
   // That thread then also makes the clock-skew prescan first: this thread would run it with
   // code not yet optimised, while the reader's is the same code it then reads with.
   const frames = o.frameFilter !== undefined || engineOpts.onFrame !== undefined;
-  let prescan: Promise<Prescan> | undefined;
+  let prescanned: Promise<PrescanState> | undefined;
   let stream: AsyncGenerator<Frame[] | SightingBatch>;
   if (!live && !frames && worthThread(inputs)) {
     let done!: (r: PrescanState | Error) => void;
     if (o.skew.mode === 'auto') {
-      prescan = new Promise<Prescan>((resolve, reject) => {
-        done = (r) => (r instanceof Error ? reject(r) : resolve({ collector: SkewCollector.fromState(r.state), nodes: r.nodes }));
+      prescanned = new Promise<PrescanState>((resolve, reject) => {
+        done = (r) => (r instanceof Error ? reject(r) : resolve(r));
       });
       // (met where it is awaited; a run that ends before is not waiting for it)
-      prescan.catch(() => undefined);
+      prescanned.catch(() => undefined);
     }
-    stream = threadedSightings(inputs, o.ports.options, prescan && { files: [...o.files], roles: o.roles?.entries() ?? [], done });
+    stream = threadedSightings(inputs, o.ports.options, prescanned && { files: [...o.files], roles: o.roles?.entries() ?? [], done });
   } else stream = mergeInputs(inputs, { live, extract: o.ports.options });
+  let pendingNext: Promise<IteratorResult<Frame[] | SightingBatch>> | undefined;
+  // Files: the first batch is asked for now, before the modules below load, so that the reader
+  // (thread) starts while the clocks are decided (the sources it finds are known before the skew
+  // is decided: the node order comes from the input arguments first, so the decision is the same).
+  if (!live) pendingNext = stream.next();
+  // (its failure is met when it is awaited below, or dropped with the stream if start() throws)
+  pendingNext?.catch(() => undefined);
+  // loaded here, not at the top: plain decode imports this module (interfaceNames) at start-up
+  const { EngineDriver } = await import('./driver.js');
+  const { SkewCollector } = await import('./skew.js');
+  const prescan = prescanned && (async (): Promise<Prescan> => {
+    const r = await prescanned!;
+    return { collector: SkewCollector.fromState(r.state), nodes: r.nodes };
+  });
   const driver = new EngineDriver(
-    { ...o, stream: live, sources: () => registry.sources, names: () => interfaceNames(o), prescan: prescan && (() => prescan!) },
+    { ...o, stream: live, sources: () => registry.sources, names: () => interfaceNames(o), prescan },
     { ...engineOpts, onSkew, onEngine },
   );
   // Reading: a live input may go quiet, so a read races a timer (to close windows by the wall
   // clock) and the interrupt (Ctrl-C: stop reading, print what is known).
   const TICK = Symbol('tick');
   const STOP = Symbol('stop');
-  let pendingNext: Promise<IteratorResult<Frame[] | SightingBatch>> | undefined;
-  // Files: the first batch is asked for now, so that the reader (thread) starts while the skew
-  // prescan reads the underlays (the sources it finds are known before the skew is decided: the
-  // node order comes from the input arguments first, so the decision is the same).
-  if (!live) pendingNext = stream.next();
-  // (its failure is met when it is awaited below, or dropped with the stream if start() throws)
-  pendingNext?.catch(() => undefined);
   // (no Promise.race against a long-lived promise: every race would stay attached to it, and
   // with it every batch it resolved with)
   const read = async (tickMs: number): Promise<Frame[] | SightingBatch | typeof TICK | typeof STOP | undefined> => {
