@@ -46,6 +46,15 @@ async function readAll(files: string[], thread: boolean, names?: InterfaceNames)
   };
 }
 
+/** A bundled scenario's captures, and the interface names of its `-i any` captures. */
+function scenario(d: string): { files: string[]; names: InterfaceNames } {
+  const dir = join(CAPTURES, d);
+  const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(dir, f));
+  const names = new InterfaceNames();
+  for (const l of readdirSync(dir).filter((f) => f.endsWith('.links.txt'))) names.addLinksFile(`${l.replace(/\.links\.txt$/, '')}=${join(dir, l)}`);
+  return { files, names };
+}
+
 describe('the reader thread', () => {
   it.each(publicCaptures().map((c) => [c.name, c] as const))('%s: the same frames and problems', async (_n, c) => {
     const a = await readAll([c.path], false);
@@ -55,10 +64,7 @@ describe('the reader thread', () => {
 
   const scenarios = readdirSync(CAPTURES).filter((d) => statSync(join(CAPTURES, d)).isDirectory());
   it.each(scenarios)('captures/%s merged: the same frames, sources and statistics', async (d) => {
-    const dir = join(CAPTURES, d);
-    const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(dir, f));
-    const names = new InterfaceNames();
-    for (const l of readdirSync(dir).filter((f) => f.endsWith('.links.txt'))) names.addLinksFile(`${l.replace(/\.links\.txt$/, '')}=${join(dir, l)}`);
+    const { files, names } = scenario(d);
     const a = await readAll(files, false, names);
     const b = await readAll(files, true, names);
     expect(a.frames.length).toBeGreaterThan(0);
@@ -66,8 +72,7 @@ describe('the reader thread', () => {
   });
 
   it.each(scenarios)('captures/%s: sightings without frames give the same numbers and sightings as the frames', async (d) => {
-    const dir = join(CAPTURES, d);
-    const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(dir, f));
+    const { files } = scenario(d);
     const extract = new Ports().options;
     const open = (): Input[] => {
       const registry = new SourceRegistry();
@@ -90,10 +95,7 @@ describe('the reader thread', () => {
   });
 
   it.each(scenarios)('captures/%s: the skew prescan made on the reader thread finds what it finds here', async (d) => {
-    const dir = join(CAPTURES, d);
-    const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(dir, f));
-    const names = new InterfaceNames();
-    for (const l of readdirSync(dir).filter((f) => f.endsWith('.links.txt'))) names.addLinksFile(`${l.replace(/\.links\.txt$/, '')}=${join(dir, l)}`);
+    const { files, names } = scenario(d);
     const ports = new Ports();
     const here = await prescanSkew({ files, ports }, names);
     const registry = new SourceRegistry();
