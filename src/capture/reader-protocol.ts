@@ -26,7 +26,7 @@ export interface ReaderData {
   /** Post the frames' bytes (false: only their sightings are used: reader-thread.ts threadedSightings). */
   bytes: boolean;
   /**
-   * First make the clock-skew prescan of these input arguments (analysis/driver.ts
+   * First make the clock-skew prescan of these input arguments (analysis/prescan.ts
    * prescanSkew, with the `extract` options and these --role overrides) and post it.
    */
   prescan?: { files: string[]; roles: [string, string][] };

@@ -88,7 +88,7 @@ export async function* threadedMerge(inputs: readonly Input[], extract?: Extract
  * Frames read on a second thread for a consumer that needs only what the extractor says of
  * them (trace and analyze without -Y or -w): batches of their numbers (META a frame: source,
  * number, time, lengths) and sightings, a row each; neither their bytes nor Frame objects.
- * With `prescan`, that thread first makes the clock-skew prescan (analysis/driver.ts) and
+ * With `prescan`, that thread first makes the clock-skew prescan (analysis/prescan.ts) and
  * `prescan.done` gets it (or fails with the thread): the prescan then costs this thread
  * nothing, and the reader's code is warm when the main pass starts.
  */
@@ -97,7 +97,11 @@ export async function* threadedSightings(
   extract: ExtractOptions,
   prescan?: { files: string[]; roles: [string, string][]; done: (r: PrescanState | Error) => void },
 ): AsyncGenerator<SightingBatch> {
-  if (!inputs.length) return;
+  if (!inputs.length) {
+    // nothing to read: nothing to estimate from either
+    prescan?.done({ state: { nodes: [], samples: 0, pairs: [] }, nodes: [] });
+    return;
+  }
   let told = false;
   const tell = (r: PrescanState | Error): void => {
     if (told) return;
