@@ -128,11 +128,7 @@ export class TraceEngine {
   }
 
   push(f: Frame): void {
-    this.frames++;
-    if (this.baseSec < 0) this.baseSec = f.tsSec;
-    const raw = (f.tsSec - this.baseSec) * 1e9 + f.tsNsec;
-    if (raw > this.rawNow) this.rawNow = raw;
-    const t = raw - this.offset(f.source);
+    const t = this.clock(f.source, f.tsSec, f.tsNsec);
     // the reader thread may have extracted it already (with the same options): then, unless
     // something may keep every sighting, the scratch sighting is refilled (kept ones are copied)
     const c = f instanceof FrameRecord ? f.sightings : undefined;
@@ -161,15 +157,21 @@ export class TraceEngine {
       const s = sources[meta[m]];
       const sec = meta[m + 2];
       const nsec = meta[m + 3];
-      this.frames++;
-      if (this.baseSec < 0) this.baseSec = sec;
-      const raw = (sec - this.baseSec) * 1e9 + nsec;
-      if (raw > this.rawNow) this.rawNow = raw;
+      const t = this.clock(s, sec, nsec);
       let x: Obs | ArpObs | undefined;
       if (!own && fillRowOf(this.scratch, s, meta[m + 1], sec, nsec, meta[m + 5], ints, nums, r)) x = this.scratch;
       else x = readRow(s, meta[m + 1], sec, nsec, meta[m + 5], ints, nums, r);
-      this.take(s, raw - this.offset(s), x);
+      this.take(s, t, x);
     }
+  }
+
+  /** A frame arrived from `s` at (sec, nsec): count it, move the stream's clock, and give its corrected time. */
+  private clock(s: Source, sec: number, nsec: number): number {
+    this.frames++;
+    if (this.baseSec < 0) this.baseSec = sec;
+    const raw = (sec - this.baseSec) * 1e9 + nsec;
+    if (raw > this.rawNow) this.rawNow = raw;
+    return raw - this.offset(s);
   }
 
   /** A frame's sighting (or none) at corrected time t. */
