@@ -168,7 +168,11 @@ async function* readerBatches(inputs: readonly Input[], o: ReaderOptions): Async
     crashed = e;
     notify();
   });
-  worker.on('exit', () => notify());
+  // an end without its last message must not pass for the end of the input
+  worker.on('exit', (code) => {
+    crashed ??= new Error(`reader thread: ended (exit code ${code}) before the end of the input`);
+    notify();
+  });
   const adopt = (sources: Source[] | undefined): void => {
     if (!sources) return;
     for (const s of sources) {
