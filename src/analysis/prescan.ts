@@ -7,7 +7,7 @@
 import { LinkType, type Frame, type Source } from '../capture/frame.js';
 import { Input, InterfaceNames, SourceRegistry, parseInputArg } from '../capture/input.js';
 import { merged } from '../capture/read.js';
-import { extract, ENC_NONE, Obs, type Ports } from './extract.js';
+import { extract, ENC_NONE, Obs, type ArpObs, type Ports } from './extract.js';
 import { roleFromName, type Role, type RoleOverrides } from './roles.js';
 import { SkewCollector } from './skew.js';
 
@@ -24,9 +24,20 @@ export interface Prescan {
   nodes: string[];
 }
 
-/** A skew estimator fed from a stream: every node, and the frames that are worth it. */
+/** Frames a prescan reads at most (those it samples: interfaces that may be underlays). */
+const PRESCAN_FRAMES = 4_000_000;
+
+/**
+ * A skew estimator fed from a stream: every node, and the frames that are worth it, until it
+ * has enough (`done`). Where it stops depends only on the frames it was given, one by one (not
+ * on how they were batched), so a prescan, a stream's prefix and the reader thread sampling as
+ * it reads (reader-worker.ts) all stop at the same frame with the same samples.
+ */
 export class SkewSampler {
   readonly collector = new SkewCollector();
+  /** Every node pair is well measured (SkewCollector.enough), or PRESCAN_FRAMES were sampled. */
+  done = false;
+  private frames = 0;
   private base = -1;
   /** Each source's role by name or --role (null: none), by source id: looked up once. */
   private readonly roleOf: (Role | null)[] = [];
@@ -42,19 +53,47 @@ export class SkewSampler {
 
   /** Tunnelled frames (necessarily on an underlay), or frames on an underlay by name. */
   add(f: Frame): void {
-    if (this.base < 0) this.base = f.tsSec;
+    const r = this.role(f);
+    if (r !== false) this.take(f, r, extract(f, this.ports, this.scratch));
+  }
+
+  /** The same, for a frame already extracted with the same options (the sampler copies what it keeps). */
+  addExtracted(f: Frame, x: Obs | ArpObs | undefined): void {
+    const r = this.role(f);
+    if (r !== false) this.take(f, r, x);
+  }
+
+  /** The frame's interface role, or false when it is not sampled (not an underlay, or done). */
+  private role(f: Frame): Role | null | false {
+    if (this.done) return false;
     const s = f.source;
     let r = this.roleOf[s.id];
     if (r === undefined) {
-      this.collector.noteNode(s.node);
       r = this.roleOf[s.id] = this.roles?.get(s.node, s.iface) ?? roleFromName(s.iface) ?? null;
+      // (the nodes of what it samples: a prescan does not read the others)
+      if (r === null || r === 'underlay') this.collector.noteNode(s.node);
     }
-    if (r !== null && r !== 'underlay') return;
-    const x = extract(f, this.ports, this.scratch);
+    if (r !== null && r !== 'underlay') return false;
+    if (this.base < 0) this.base = f.tsSec;
+    if (++this.frames >= PRESCAN_FRAMES) this.done = true;
+    return r;
+  }
+
+  private take(f: Frame, r: Role | null, x: Obs | ArpObs | undefined): void {
     if (!x || x.kind !== 1) return;
     if (x.enc === ENC_NONE && r !== 'underlay') return;
-    this.collector.add(x, (f.tsSec - this.base) * 1e9 + f.tsNsec);
+    const c = this.collector;
+    const before = c.samples;
+    c.add(x, (f.tsSec - this.base) * 1e9 + f.tsNsec);
+    if (c.samples !== before && c.enough()) this.done = true;
   }
+}
+
+/** The nodes of the sources read so far (what a prescan reports). */
+export function nodesOf(sources: readonly Source[]): string[] {
+  const nodes: string[] = [];
+  for (const s of sources) if (!nodes.includes(s.node)) nodes.push(s.node);
+  return nodes;
 }
 
 /** First pass over files (opened again): underlay frames only, stopping once every node pair is well measured. */
@@ -67,20 +106,16 @@ export async function prescanSkew(o: PrescanSettings, names: InterfaceNames): Pr
     inputs.push(new Input(spec, { registry, names }));
   }
   const sampler = new SkewSampler(o.ports, o.roles);
-  let frames = 0;
   const stream = merged(inputs.map((input) => ({ batches: () => underlayBatches(input, o.roles) })));
   try {
     for await (const batch of stream) {
-      for (const f of batch) sampler.add(f);
-      frames += batch.length;
-      if (sampler.collector.enough() || frames > 4_000_000) break;
+      for (let i = 0; i < batch.length && !sampler.done; i++) sampler.add(batch[i]);
+      if (sampler.done) break;
     }
   } finally {
     await stream.return(undefined);
   }
-  const nodes: string[] = [];
-  for (const s of registry.sources) if (!nodes.includes(s.node)) nodes.push(s.node);
-  return { collector: sampler.collector, nodes };
+  return { collector: sampler.collector, nodes: nodesOf(registry.sources) };
 }
 
 /**

@@ -355,7 +355,8 @@ export class SkewCollector {
     if (!this.pairs.size) return false;
     for (const p of this.pairs.values()) {
       if (p.samples >= 2 * STEADY && p.samples - p.moved >= STEADY) continue;
-      const big = [...p.labels.values()].filter((l) => l.n >= 200).length;
+      let big = 0;
+      for (const l of p.labels.values()) if (l.n >= 200) big++;
       if (big < 2) return false;
     }
     return true;

@@ -14,6 +14,7 @@ import { roleFromName } from '../../src/analysis/roles.js';
 import { SkewCollector, estimatePair, parseSkewSpec, significant } from '../../src/analysis/skew.js';
 import type { Trace } from '../../src/analysis/timeline.js';
 import { hopNames, scenario, traceFiles, traceScenario } from './lab.js';
+import { oneWay as oneWayFrames } from '../support/one-way.js';
 
 const skewLab = scenario('vxlan-clock-skew');
 const ping = scenario('vxlan-ping');
@@ -175,39 +176,7 @@ describe.runIf(ping)('stopping a prescan on one-way traffic', () => {
   const s = ping!;
   const ports = new Ports();
 
-  /** The first VXLAN frame node1 sent on its eth0, as `n` distinct packets (inner IP id 0..n-1). */
-  async function oneWay(n: number): Promise<{ a: Frame; b: Frame }[]> {
-    const registry = new SourceRegistry();
-    const frameOf = async (node: string): Promise<Frame> => {
-      const input = new Input(parseInputArg(s.files.find((f) => f.endsWith(`/${node}-eth0.pcap`))!), { registry });
-      for await (const batch of input.batches()) for (const f of batch) if (extract(f, ports)?.enc) return f;
-      throw new Error(`no VXLAN frame on ${node}`);
-    };
-    const a = await frameOf('node1');
-    const b = await frameOf('node2');
-    const inner = 14 + 20 + 8 + 8 + 14;
-    const copy = (f: Frame, id: number, ns: number): Frame => {
-      const bytes = Uint8Array.from(f.bytes);
-      bytes[inner + 4] = id >> 8;
-      bytes[inner + 5] = id & 0xff;
-      // the inner IPv4 header checksum, made right again
-      bytes[inner + 10] = bytes[inner + 11] = 0;
-      let sum = 0;
-      for (let i = 0; i < 20; i += 2) sum += (bytes[inner + i] << 8) | bytes[inner + i + 1];
-      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-      const c = ~sum & 0xffff;
-      bytes[inner + 10] = c >> 8;
-      bytes[inner + 11] = c & 0xff;
-      return { ...f, bytes, tsSec: Math.floor(ns / 1e9), tsNsec: ns % 1e9 };
-    };
-    const out: { a: Frame; b: Frame }[] = [];
-    for (let i = 0; i < n; i++) {
-      const t = 1_000_000_000 * 1000 + i * 100_000;
-      // one-way delays of 40-90 µs; the smallest (40 µs) comes early, at packet 700
-      out.push({ a: copy(a, i, t), b: copy(b, i, t + (i === 700 ? 40_000 : 50_000 + ((i * 7919) % 40_000))) });
-    }
-    return out;
-  }
+  const oneWay = (n: number): ReturnType<typeof oneWayFrames> => oneWayFrames(s.files, n);
 
   it('stops once the one class\'s bounds have not moved for 10 000 samples, with the same estimate', async () => {
     const pkts = await oneWay(40_000);

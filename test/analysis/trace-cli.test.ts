@@ -3,7 +3,7 @@
  * layout, GSO super-packets, and an SLL2 `-i any` capture named with --links.
  */
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runTrace, type TraceArgs } from '../../src/cli/trace.js';
 import { Output } from '../../src/cli/output.js';
 import { scenario, traceScenario, type Scenario } from './lab.js';
@@ -113,4 +113,31 @@ describe.runIf(any)('tcpdump -i any (SLL2)', () => {
     expect(sll.length).toBeGreaterThan(0);
     expect(sll.every((h) => h.obs.macDst === -1 && h.obs.macSrc >= 0)).toBe(true);
   });
+});
+
+const skewed = scenario('vxlan-clock-skew');
+
+describe('trace with the reader thread, which traces before the clocks are decided', () => {
+  afterEach(() => {
+    delete process.env.VXDECODE_READER_THREAD;
+  });
+  const both = async (s: Scenario, extra: Partial<TraceArgs>): Promise<[string, string]> => {
+    process.env.VXDECODE_READER_THREAD = '0';
+    const here = await run(s, extra);
+    process.env.VXDECODE_READER_THREAD = '1';
+    const there = await run(s, extra);
+    expect(there.status).toBe(here.status);
+    expect(there.err).toEqual(here.err);
+    return [here.text, there.text];
+  };
+  it.each([ping, drop, skewed].filter((s) => s !== undefined).map((s) => [s!.name, s!] as const))(
+    '%s: the same text, with the clock line first, as when the clocks are decided first',
+    async (_n, s) => {
+      for (const extra of [{}, { quiet: true }, { json: true }, { verdict: ['delivered'] }] as Partial<TraceArgs>[]) {
+        const [here, there] = await both(s, extra);
+        expect(there).toBe(here);
+        if (!extra.json) expect(there.split('\n')[0]).toMatch(/^# clock: /);
+      }
+    },
+  );
 });

@@ -4,7 +4,8 @@
  * times, lengths, offsets, bytes, comments), the problems, warnings, counts and interface
  * statistics are the same as when reading in this thread. A reader stopped early ends its thread.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Frame, FrameRecord } from '../../src/capture/frame.js';
@@ -17,6 +18,7 @@ import { INTS, NUMS } from '../../src/analysis/sighting-columns.js';
 import { Input, InterfaceNames, SourceRegistry, parseInputArg } from '../../src/capture/input.js';
 import { mergeInputs } from '../../src/capture/live-merge.js';
 import { publicCaptures } from '../support/public.js';
+import { firstFrame, oneWay, writePcap } from '../support/one-way.js';
 
 const CAPTURES = new URL('../../captures/', import.meta.url).pathname;
 
@@ -112,6 +114,58 @@ describe('the reader thread', () => {
     expect(there.state).toEqual(here.collector.state());
     const nodes = [...new Set([...here.nodes, ...here.collector.nodes])];
     expect(SkewCollector.fromState(there.state).estimate(nodes)).toEqual(here.collector.estimate(nodes));
+  });
+
+  /** The skew sampled by the reader thread as it reads (inline), and the batches before and after it came. */
+  async function sampledThere(files: string[], names: InterfaceNames, ports: Ports): Promise<{ there: PrescanState; before: number; after: number }> {
+    const registry = new SourceRegistry();
+    const inputs = files.map((f) => new Input(parseInputArg(f), { registry, names, chunkSize: 4096 }));
+    let there: PrescanState | Error | undefined;
+    let before = 0;
+    let after = 0;
+    for await (const b of threadedSightings(inputs, ports.options, { files, roles: [], inline: true, done: (r) => (there = r) })) {
+      if (there) after++;
+      else before++;
+      expect(b.meta.length).toBeGreaterThan(0);
+    }
+    if (!there || there instanceof Error) throw there ?? new Error('no skew');
+    return { there, before, after };
+  }
+
+  it.each(scenarios)('captures/%s: the skew sampled as the reader thread reads is what a prescan finds', async (d) => {
+    const { files, names } = scenario(d);
+    const ports = new Ports();
+    const here = await prescanSkew({ files, ports }, names);
+    const { there } = await sampledThere(files, names, ports);
+    expect(there.nodes).toEqual(here.nodes);
+    expect(there.state).toEqual(here.collector.state());
+  });
+
+  it('the sampling stops at the frame a prescan stops at, however the frames were batched', async () => {
+    // 30 000 one-way packets on both underlays, and a bridge capture beside them (the prescan
+    // does not read it; the reader thread reads everything): enough after ~20 000
+    const ping = join(CAPTURES, 'vxlan-ping');
+    const pkts = await oneWay(readdirSync(ping).map((f) => join(ping, f)), 30_000);
+    const bridge = await firstFrame(join(ping, 'node1-cni0.pcap'), () => true);
+    const dir = mkdtempSync(join(tmpdir(), 'vxdecode-inline-'));
+    try {
+      const files = ['node1-eth0.pcap', 'node1-cni0.pcap', 'node2-eth0.pcap'].map((f) => join(dir, f));
+      writePcap(files[0], pkts.map((p) => p.a));
+      writePcap(files[1], pkts.map((p, i) => ({ ...p.a, bytes: bridge.bytes, len: bridge.len, tsNsec: p.a.tsNsec + (i % 3) })));
+      writePcap(files[2], pkts.map((p) => p.b));
+      const ports = new Ports();
+      const names = new InterfaceNames();
+      const here = await prescanSkew({ files, ports }, names);
+      expect(here.collector.samples).toBeGreaterThanOrEqual(20_000);
+      expect(here.collector.samples).toBeLessThan(pkts.length);
+      const { there, after } = await sampledThere(files, names, ports);
+      // told between two batches, well before the end
+      expect(after).toBeGreaterThan(5);
+      expect(there.state).toEqual(here.collector.state());
+      expect(there.nodes).toEqual(here.nodes);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says how far it has read, and stops its thread when the reader stops early', async () => {
