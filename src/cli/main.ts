@@ -5,9 +5,8 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../capture/input.js';
-import { runDecode } from './decode.js';
 import { STDIN_TOKEN } from './inputs.js';
-import { compileFilter, FilterError, type PacketFilter } from '../filter/index.js';
+import type { PacketFilter } from '../filter/index.js';
 import { Output } from './output.js';
 
 const stderr = (line: string): void => {
@@ -53,8 +52,10 @@ function inputOptions<T>(y: Argv<T>) {
 }
 
 /** The compiled `-Y` display filter, or undefined; a bad expression is a usage error. */
-export function displayFilter(expr: string | undefined): PacketFilter | undefined {
+export async function displayFilter(expr: string | undefined): Promise<PacketFilter | undefined> {
   if (expr === undefined || !expr.trim()) return undefined;
+  // (loaded when asked for, like each command's module: every run pays for what it loads)
+  const { compileFilter, FilterError } = await import('../filter/index.js');
   try {
     return compileFilter(expr);
   } catch (e) {
@@ -95,7 +96,7 @@ function analysisOptions<T>(y: Argv<T>) {
 }
 
 /** What trace and analyze take from their shared options. */
-function analysisArgs(a: {
+async function analysisArgs(a: {
   files?: unknown;
   ifnames?: string[];
   links?: string[];
@@ -114,7 +115,7 @@ function analysisArgs(a: {
     links: a.links,
     json: a.json,
     decode: decodeOptions(a),
-    filter: displayFilter(a.filter),
+    filter: await displayFilter(a.filter),
     window: a.window,
     skew: a.skew,
     role: a.role,
@@ -155,6 +156,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
           .example('vxdecode --count node1.pcapng', 'frames per interface')
           .example("vxdecode -Y 'inner.icmp && node==node2' captures/vxlan-ping/*.pcap", 'only the pings, as node2 saw them'),
       async (a) => {
+        const { runDecode } = await import('./decode.js');
         status = await runDecode(
           {
             files: a.files as string[],
@@ -167,7 +169,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
             stats: a.stats,
             write: a.write,
             decode: decodeOptions(a),
-            filter: displayFilter(a.filter),
+            filter: await displayFilter(a.filter),
           },
           out,
           stderr,
@@ -198,7 +200,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
         const { runTrace } = await import('./trace.js');
         status = await runTrace(
           {
-            ...analysisArgs(a),
+            ...(await analysisArgs(a)),
             flow: a.flow,
             packet: a.packet,
             verdict: a.verdict,
@@ -227,7 +229,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
         const { runAnalyze } = await import('./analyze.js');
         status = await runAnalyze(
           {
-            ...analysisArgs(a),
+            ...(await analysisArgs(a)),
             minSeverity: a.minSeverity,
           },
           out,
@@ -322,7 +324,7 @@ export async function main(rawArgv: string[] = hideBin(process.argv)): Promise<n
       async (a) => {
         const { runMerge } = await import('./merge.js');
         status = await runMerge(
-          { files: a.files as string[], ifnames: a.ifnames, links: a.links, write: a.write, quiet: a.quiet, filter: displayFilter(a.filter) },
+          { files: a.files as string[], ifnames: a.ifnames, links: a.links, write: a.write, quiet: a.quiet, filter: await displayFilter(a.filter) },
           stderr,
         );
       },
