@@ -116,6 +116,10 @@ export class CaptureParser {
 
   feed(chunk: Uint8Array): void {
     if (this.error) return;
+    // Frames point into their chunk: a Buffer (what files and pipes give) and a Uint8Array (a
+    // unit that straddles chunks, below) are two hidden classes to V8, and every decoder that
+    // met both was compiled again for the second (five deoptimisations per run). Plain views only.
+    if (Object.getPrototypeOf(chunk) !== Uint8Array.prototype) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const base = this.bytesRead;
     this.bytesRead += chunk.length;
     let off = 0;

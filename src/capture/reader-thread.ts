@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FrameRecord, type Frame, type SightingBatch, type Source } from './frame.js';
 import type { Input } from './input.js';
-import { META, type ReaderData, type ReaderMessage } from './reader-protocol.js';
+import { GRANT, META, type ReaderData, type ReaderMessage } from './reader-protocol.js';
 import type { ExtractOptions } from '../analysis/extract.js';
 import type { SkewCollectorState } from '../analysis/skew.js';
 
@@ -190,6 +190,8 @@ async function* readerBatches(inputs: readonly Input[], o: ReaderOptions): Async
     }
   };
   let ended = false;
+  // batches taken since credits were last given back
+  let taken = 0;
   try {
     for (;;) {
       if (!queue.length) {
@@ -220,7 +222,10 @@ async function* readerBatches(inputs: readonly Input[], o: ReaderOptions): Async
         });
         return;
       }
-      worker.postMessage('more');
+      if (++taken === GRANT) {
+        worker.postMessage(taken);
+        taken = 0;
+      }
       for (let k = 0; k < inputs.length; k++) inputs[k].parser.bytesRead = m.read[k];
       yield m;
     }

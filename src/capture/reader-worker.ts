@@ -35,9 +35,9 @@ function tellSkew(s: SkewSampler): void {
 
 let credits = CREDITS;
 let wake: (() => void) | undefined;
-const onMore = (m: 'more'): void => {
-  if (m !== 'more') return;
-  credits++;
+const onMore = (m: number): void => {
+  if (typeof m !== 'number') return;
+  credits += m;
   const w = wake;
   wake = undefined;
   w?.();
