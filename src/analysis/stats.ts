@@ -43,9 +43,9 @@ class Samples {
     this.a[this.n++] = v;
     return true;
   }
-  /** A copy of the samples (to select percentiles in). */
+  /** The samples (a view: Percentiles copies them when it must reorder). */
   values(): Float64Array {
-    return this.a.slice(0, this.n);
+    return this.a.subarray(0, this.n);
   }
 }
 
@@ -79,13 +79,77 @@ class Pair {
 }
 
 /**
- * The p-th percentile (nearest rank) of `a`, which is reordered: a selection, not a sort (the
- * summary asks for three percentiles of up to 200 000 samples per hop pair).
+ * Exact percentiles (nearest rank) and counts of a sample set. The summary asks for three
+ * percentiles of up to 200 000 samples per hop pair, once, at the end of a run, with nothing
+ * else left to do: the samples are nanoseconds (integers), mostly within a millisecond, so
+ * they are counted into a histogram over their range (two passes); samples that are not
+ * integers, or span too much for that, are selected in a copy instead (quickselect).
  */
-function pct(a: Float64Array, p: number, from = 0): number {
-  if (!a.length) return 0;
-  return select(a, rank(a, p), from);
+export class Percentiles {
+  private readonly lo: number = Infinity;
+  /** Counts by value − lo (histogram), or undefined: `sorted` holds a copy to select in. */
+  private readonly count: Int32Array | undefined;
+  private readonly sorted: Float64Array | undefined;
+  /** The rank the last select placed (what is below it is no larger). */
+  private from = 0;
+  /** Where the last percentile was found in the histogram: values below `cursor` hold `seen` samples. */
+  private cursor = 0;
+  private seen = 0;
+
+  constructor(private readonly a: Float64Array) {
+    const n = a.length;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let integral = true;
+    for (let i = 0; i < n; i++) {
+      const v = a[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      if (v !== Math.floor(v)) integral = false;
+    }
+    const span = hi - lo;
+    if (n && integral && span < COUNT_SPAN && span <= 16 * n) {
+      const count = new Int32Array(span + 1);
+      for (let i = 0; i < n; i++) count[a[i] - lo]++;
+      this.lo = lo;
+      this.count = count;
+    } else this.sorted = a.slice();
+  }
+
+  /** The p-th percentile (0 when there are no samples); ask in ascending order of p. */
+  at(p: number): number {
+    const a = this.a;
+    if (!a.length) return 0;
+    const k = rank(a, p);
+    const count = this.count;
+    if (!count) {
+      const v = select(this.sorted!, k, this.from);
+      this.from = k;
+      return v;
+    }
+    let v = this.cursor;
+    let seen = this.seen;
+    while (seen + count[v] <= k) seen += count[v++];
+    this.cursor = v;
+    this.seen = seen;
+    return this.lo + v;
+  }
+
+  /** How many samples are above x. */
+  above(x: number): number {
+    let n = 0;
+    const count = this.count;
+    if (count) {
+      for (let v = Math.max(0, Math.floor(x - this.lo) + 1); v < count.length; v++) n += count[v];
+      return n;
+    }
+    for (const v of this.a) if (v > x) n++;
+    return n;
+  }
 }
+
+/** Widest range of values counted in a histogram (percentiles): 8 MB of counts. */
+const COUNT_SPAN = 1 << 21;
 
 /** The index of the p-th percentile (nearest rank) in sorted order. */
 function rank(a: Float64Array, p: number): number {
@@ -153,14 +217,11 @@ export class LatencyStats {
     const out: LatencyRow[] = [];
     for (const p of this.pairs.values()) {
       const s = p.samples.values();
-      const p50 = pct(s, 50);
-      // each later percentile among what the earlier selection left above it
-      const r50 = rank(s, 50);
-      const p90 = pct(s, 90, r50);
-      const p99 = pct(s, 99, rank(s, 90));
-      const limit = Math.max(10 * p50, p50 + 1e6);
-      let outliers = 0;
-      for (const v of s) if (v > limit) outliers++;
+      const q = new Percentiles(s);
+      const p50 = q.at(50);
+      const p90 = q.at(90);
+      const p99 = q.at(99);
+      const outliers = q.above(Math.max(10 * p50, p50 + 1e6));
       out.push({
         from: p.from,
         to: p.to,
@@ -268,7 +329,7 @@ export class FlowStats {
         lost_after: f.lost_after,
         first_packet: f.first_packet,
         last_packet: f.last_packet,
-        p50_duration_ns: pct(d, 50),
+        p50_duration_ns: new Percentiles(d).at(50),
         max_duration_ns: f.max_duration_ns,
       };
       if (f.natDst) row.nat_dst = endpointText(f.natDst.dst, f.natDst.dport);

@@ -3,7 +3,7 @@
  * every kind of sample set the hop latencies produce (ties, sorted runs, a few huge outliers).
  */
 import { describe, expect, it } from 'vitest';
-import { select } from '../../src/analysis/stats.js';
+import { Percentiles, select } from '../../src/analysis/stats.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -46,4 +46,39 @@ describe('select (k-th smallest)', () => {
       }
     });
   }
+});
+
+describe('Percentiles (nearest rank), counted or selected', () => {
+  const rnd = rng(11);
+  const nearest = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  const shapes: [string, (n: number) => number[]][] = [
+    // counted: integers within a narrow range (hop latencies in ns)
+    ['latencies', (n) => Array.from({ length: n }, () => 200 + Math.floor(rnd() * 300) + (rnd() < 0.01 ? 40_000 : 0))],
+    ['negative (clock-corrected)', (n) => Array.from({ length: n }, () => Math.floor(rnd() * 2000) - 1500)],
+    ['all equal', (n) => Array.from({ length: n }, () => 7)],
+    // selected: too wide a span, or not integers
+    ['outliers', (n) => Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 1e9 + i : 300 + (i % 5)))],
+    ['fractions', (n) => Array.from({ length: n }, () => rnd() * 1000)],
+  ];
+  for (const [name, make] of shapes) {
+    it(`agrees with a sort: ${name}`, () => {
+      for (const n of [1, 2, 3, 10, 101, 5000]) {
+        const base = Float64Array.from(make(n));
+        const before = [...base];
+        const sorted = Float64Array.from(base).sort();
+        const q = new Percentiles(base);
+        for (const p of [1, 50, 90, 99, 100]) expect(q.at(p), `${n} samples, p${p}`).toBe(nearest(sorted, p));
+        for (const x of [sorted[0] - 1, sorted[n >> 1], sorted[n - 1], sorted[n >> 1] + 0.5]) {
+          expect(q.above(x), `${n} samples, above ${x}`).toBe(sorted.filter((v) => v > x).length);
+        }
+        // the samples are left as they were (the selection works in a copy)
+        expect([...base]).toEqual(before);
+      }
+    });
+  }
+  it('is 0 for no samples', () => {
+    const q = new Percentiles(new Float64Array(0));
+    expect(q.at(50)).toBe(0);
+    expect(q.above(0)).toBe(0);
+  });
 });
