@@ -7,9 +7,6 @@ import type { CaptureProblem } from '../capture/parser.js';
 import { interfaceNames } from '../analysis/run.js';
 import { escapeText } from './escape.js';
 
-/** yargs drops a lone `-`; main() carries it through as this token, which no one types. */
-export const STDIN_TOKEN = '\u0000stdin';
-
 export interface InputOptions {
   files: string[];
   ifnames?: string[];

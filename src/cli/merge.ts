@@ -8,7 +8,7 @@ import { sourceLabel, UsageError } from '../capture/input.js';
 import { dissect, type DecodeOptions } from '../decoders/index.js';
 import type { Packet } from '../decoders/layer.js';
 import { escapeText } from './escape.js';
-import { STDIN_TOKEN, openInputs, reportInputs, type InputOptions } from './inputs.js';
+import { openInputs, reportInputs, type InputOptions } from './inputs.js';
 import { onInterrupt, summaryLines } from './signals.js';
 import { PcapngFile } from './write.js';
 
@@ -24,7 +24,7 @@ export interface MergeArgs extends InputOptions {
 
 export async function runMerge(a: MergeArgs, stderr: (l: string) => void): Promise<number> {
   if (!a.write) throw new UsageError('merge needs -w OUT.pcapng');
-  if (a.write === '-' || a.write === STDIN_TOKEN) throw new UsageError('merge writes a file: -w OUT.pcapng (not standard output)');
+  if (a.write === '-') throw new UsageError('merge writes a file: -w OUT.pcapng (not standard output)');
   const opened = openInputs(a, stderr);
   const file = PcapngFile.open(a.write, { inputs: opened.inputs.map((i) => i.spec.path) });
   const intr = onInterrupt(stderr);

@@ -15,7 +15,6 @@ import { closeSync, createWriteStream, openSync, realpathSync, statSync, type Wr
 import { resolve } from 'node:path';
 import { PcapngWriter, type WriterInterface } from '../capture/pcapng-writer.js';
 import { parseInputArg, sourceLabel, UsageError } from '../capture/input.js';
-import { STDIN_TOKEN } from './inputs.js';
 import { writable } from './output.js';
 import type { Frame, Source } from '../capture/frame.js';
 import type { Trace } from '../analysis/timeline.js';
@@ -61,7 +60,7 @@ export function checkNotInput(out: string, inputs: readonly string[]): void {
   }
   for (const arg of inputs) {
     const p = parseInputArg(arg).path; // labelled inputs: node1/eth0=PATH
-    if (p === '-' || p === STDIN_TOKEN) continue;
+    if (p === '-') continue;
     try {
       if (realpathSync(p) === outReal && statSync(p).isFile()) {
         throw new UsageError(`--write ${out}: that is one of the inputs; writing it would destroy it before it is read`);
