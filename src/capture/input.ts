@@ -177,7 +177,7 @@ export class Input {
   /** Batches of frames in file order, one per chunk read; empty batches are skipped. */
   async *batches(): AsyncGenerator<Frame[]> {
     const { spec, parser } = this;
-    let stream: Readable | undefined;
+    let stream: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
     try {
       // FIFOs (named pipes, `<(...)`) through a pipe handle: an fs stream would hold a thread-pool
       // thread per idle pipe and stall every other file read and write (live-stream.ts)
@@ -202,7 +202,7 @@ export class Input {
         };
       }
     } finally {
-      if (spec.path !== '-') stream?.destroy();
+      if (spec.path !== '-') stream?.destroy?.();
     }
     parser.end();
   }
