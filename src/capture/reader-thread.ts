@@ -20,14 +20,19 @@ export const THREAD_MIN_BYTES = 16 << 20;
 
 /** Files only (a pipe or standard input is read where it is), and enough of them to pay. */
 export function worthThread(inputs: readonly Input[]): boolean {
+  return worthThreadFor(inputs.map((i) => i.spec.path));
+}
+
+/** The same, for the paths of the inputs. */
+export function worthThreadFor(paths: readonly string[]): boolean {
   // VXDECODE_READER_THREAD=0: never; 1: whatever the size (files only)
   const env = process.env.VXDECODE_READER_THREAD;
-  if (env === '0') return false;
+  if (env === '0' || !paths.length) return false;
   let total = 0;
-  for (const i of inputs) {
-    if (i.spec.path === '-') return false;
+  for (const path of paths) {
+    if (path === '-') return false;
     try {
-      const st = statSync(i.spec.path);
+      const st = statSync(path);
       if (!st.isFile()) return false;
       total += st.size;
     } catch {
@@ -35,6 +40,36 @@ export function worthThread(inputs: readonly Input[]): boolean {
     }
   }
   return (env === '1' || total >= THREAD_MIN_BYTES) && workerFile() !== undefined;
+}
+
+/** A reader thread started before it is needed (prestartReader), waiting for its work. */
+let early: Worker | undefined;
+
+/** The reader thread, started with its work, or the one started early given it now. */
+function readerThread(data: ReaderData): Worker {
+  const w = early;
+  early = undefined;
+  if (!w) return spawn(data);
+  w.ref();
+  w.postMessage({ start: data });
+  return w;
+}
+
+function spawn(data: ReaderData | undefined): Worker {
+  // a young generation of 32 MB: more of the frames read a chunk ahead die young in it (4 MB
+  // promoted them all; 32 against 16: −0.2 s of CPU for trace, the same peak memory)
+  return new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
+}
+
+/**
+ * Start the reader thread now, to be given its work when the inputs are opened: `trace` and
+ * `analyze` start it as soon as the command line says the files are worth one, so that it
+ * boots (60 ms) while the command's modules load. Not used, it keeps nothing alive.
+ */
+export function prestartReader(paths: readonly string[]): void {
+  if (early || !worthThreadFor(paths)) return;
+  early = spawn(undefined);
+  early.unref();
 }
 
 /** The compiled worker (next to this module in dist/, or dist/ when this runs from src/). */
@@ -150,9 +185,7 @@ interface ReaderOptions extends Pick<ReaderData, 'extract' | 'bytes' | 'prescan'
 async function* readerBatches(inputs: readonly Input[], o: ReaderOptions): AsyncGenerator<FramesMessage> {
   const { registry, names, chunkSize } = inputs[0].options;
   const data: ReaderData = { specs: inputs.map((i) => i.spec), names: names?.entries() ?? [], chunkSize, extract: o.extract, bytes: o.bytes, prescan: o.prescan };
-  // a young generation of 32 MB: more of the frames read a chunk ahead die young in it (4 MB
-  // promoted them all; 32 against 16: −0.2 s of CPU for trace, the same peak memory)
-  const worker = new Worker(workerFile()!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
+  const worker = readerThread(data);
   // messages queue here until consumed; the reader stays a few batches ahead (credits)
   const queue: ReaderMessage[] = [];
   let wake: (() => void) | undefined;

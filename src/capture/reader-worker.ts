@@ -15,7 +15,8 @@ import { INTS, NUMS, writeSighting } from '../analysis/sighting-columns.js';
 import type { SkewSampler } from '../analysis/prescan.js';
 
 const port = parentPort!;
-const data = workerData as ReaderData;
+// started early (reader-thread.ts prestartReader): its work comes as the first message
+const data: ReaderData = (workerData as ReaderData | undefined) ?? (await new Promise<ReaderData>((resolve) => port.once('message', (m: { start: ReaderData }) => resolve(m.start))));
 const registry = new SourceRegistry();
 const names = InterfaceNames.from(data.names);
 const inputs = data.specs.map((spec: InputSpec) => new Input(spec, { registry, names, chunkSize: data.chunkSize }));

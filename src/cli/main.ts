@@ -4,7 +4,7 @@
  * error-severity finding.
  */
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../capture/input.js';
+import { UsageError, parseInputArg } from '../capture/input.js';
 import { helpText, parseCommandLine, type CommandSpec, type OptionSpec } from './args.js';
 import type { PacketFilter } from '../filter/index.js';
 import { Output } from './output.js';
@@ -244,6 +244,16 @@ async function analysisArgs(a: {
   };
 }
 
+/** Start the reader thread while the rest loads, when the captures are worth one (reader-thread.ts). */
+async function prestart(files: string[]): Promise<void> {
+  const { prestartReader } = await import('../capture/reader-thread.js');
+  try {
+    prestartReader(files.map((f) => parseInputArg(f).path));
+  } catch {
+    // (a bad argument is reported where the inputs are opened)
+  }
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /** Run one command; its exit status. */
 async function run(command: CommandSpec, a: any, out: Output): Promise<number> {
@@ -270,10 +280,12 @@ async function run(command: CommandSpec, a: any, out: Output): Promise<number> {
     }
     // --- trace and analyze (src/cli/trace.ts, src/cli/analyze.ts) ---
     case 'trace': {
+      await prestart(a.files);
       const { runTrace } = await import('./trace.js');
       return runTrace({ ...(await analysisArgs(a)), flow: a.flow, packet: a.packet, verdict: a.verdict, quiet: a.quiet, write: a.write }, out, stderr);
     }
     case 'analyze': {
+      await prestart(a.files);
       const { runAnalyze } = await import('./analyze.js');
       return runAnalyze({ ...(await analysisArgs(a)), minSeverity: a.minSeverity }, out, stderr);
     }

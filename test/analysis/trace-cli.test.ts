@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runTrace, type TraceArgs } from '../../src/cli/trace.js';
 import { Output } from '../../src/cli/output.js';
 import { scenario, traceScenario, type Scenario } from './lab.js';
+import { vxdecode } from '../support/cli.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 async function run(s: Scenario, extra: Partial<TraceArgs> = {}): Promise<{ status: number; text: string; err: string[] }> {
@@ -140,4 +141,23 @@ describe('trace with the reader thread, which traces before the clocks are decid
       }
     },
   );
+});
+
+describe('the vxdecode command, with its reader thread started while the command line loads', () => {
+  afterEach(() => {
+    delete process.env.VXDECODE_READER_THREAD;
+  });
+  it.each([ping, skewed].filter((s) => s !== undefined).map((s) => [s!.name, s!] as const))('%s: trace and analyze print the same as without the thread', (_n, s) => {
+    for (const cmd of [['trace'], ['trace', '--json'], ['analyze']]) {
+      const args = [...cmd, ...s.links.flatMap((l) => ['--links', l]), ...s.files];
+      process.env.VXDECODE_READER_THREAD = '0';
+      const here = vxdecode(args);
+      process.env.VXDECODE_READER_THREAD = '1';
+      const there = vxdecode(args);
+      expect(here.stdout.length).toBeGreaterThan(0);
+      expect(there.stdout).toBe(here.stdout);
+      expect(there.stderr).toBe(here.stderr);
+      expect(there.status).toBe(here.status);
+    }
+  });
 });
