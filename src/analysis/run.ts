@@ -103,8 +103,9 @@ export async function runPipeline(
   // Live inputs are merged without waiting forever on a quiet one (files: the strict k-way
   // merge). A reader thread, when the files are big enough for one, extracts the sightings too;
   // and when nothing here looks at the frames themselves (no -Y, no -w), only they come over.
-  // That thread then also makes the clock-skew prescan first: this thread would run it with
-  // code not yet optimised, while the reader's is the same code it then reads with.
+  // That thread then also samples the clock skew: as it reads, while this one traces tentatively
+  // (PipelineOptions.tentative), or in a prescan before it reads (this thread would run that
+  // with code not yet optimised, while the reader's is the same code it then reads with).
   const frames = o.frameFilter !== undefined || engineOpts.onFrame !== undefined;
   const threaded = !live && !frames && worthThread(inputs);
   let prescanned: Promise<PrescanState> | undefined;
