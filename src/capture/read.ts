@@ -40,12 +40,6 @@ export async function* merged(inputs: readonly Pick<Input, 'batches'>[]): AsyncG
     yield* inputs[0].batches();
     return;
   }
-  interface Cursor {
-    it: AsyncGenerator<Frame[]>;
-    batch: Frame[];
-    pos: number;
-    order: number;
-  }
   // by the next frame's time, then input order (stable for equal timestamps)
   const heap = new MinHeap<Cursor>((a, b) => {
     const fa = a.batch[a.pos];
@@ -63,10 +57,28 @@ export async function* merged(inputs: readonly Pick<Input, 'batches'>[]): AsyncG
       }
     }
   };
-  for (let k = 0; k < inputs.length; k++) {
-    const c: Cursor = { it: inputs[k].batches(), batch: [], pos: 0, order: k };
-    if (await refill(c)) heap.push(c);
+  const cursors: Cursor[] = [];
+  try {
+    for (let k = 0; k < inputs.length; k++) {
+      const c: Cursor = { it: inputs[k].batches(), batch: [], pos: 0, order: k };
+      cursors.push(c);
+      if (await refill(c)) heap.push(c);
+    }
+    yield* mergeCursors(heap, refill);
+  } finally {
+    // stopped early (a prescan that has enough): every input closes its file now, not at GC
+    await Promise.all(cursors.map((c) => c.it.return(undefined)));
   }
+}
+
+interface Cursor {
+  it: AsyncGenerator<Frame[]>;
+  batch: Frame[];
+  pos: number;
+  order: number;
+}
+
+async function* mergeCursors(heap: MinHeap<Cursor>, refill: (c: Cursor) => Promise<boolean>): AsyncGenerator<Frame[]> {
   let out: Frame[] = [];
   while (heap.size) {
     const c = heap.peek()!;

@@ -2,12 +2,14 @@
  * The parser is fed in arbitrary chunks and cut at arbitrary bytes, as a pipe from a tcpdump
  * that is killed delivers it: every complete frame comes out, then a warning, never a throw.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureParser } from '../../src/capture/parser.js';
 import type { Frame, Source } from '../../src/capture/frame.js';
 import { PUBLIC_DIR } from '../support/public.js';
+import { Input, SourceRegistry, parseInputArg } from '../../src/capture/input.js';
+import { merged } from '../../src/capture/read.js';
 
 function parse(bytes: Uint8Array, chunk: number): { parser: CaptureParser; frames: Frame[] } {
   let id = 0;
@@ -80,3 +82,29 @@ function boundaries(b: Uint8Array): number[] {
   }
   return out;
 }
+
+describe('files read in chunks', () => {
+  const dir = new URL('../../captures/vxlan-ping/', import.meta.url).pathname;
+  const open = (): Input[] => {
+    const registry = new SourceRegistry();
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.pcap'))
+      .map((f) => new Input(parseInputArg(join(dir, f)), { registry, chunkSize: 512 }));
+  };
+  const fds = (): number => readdirSync('/proc/self/fd').length;
+
+  it('a merge read to the end gives every frame, and one stopped early closes every file at once', async () => {
+    const all = open();
+    let frames = 0;
+    for await (const b of merged(all)) frames += b.length;
+    expect(frames).toBe(all.reduce((n, i) => n + i.parser.count, 0));
+    expect(frames).toBeGreaterThan(10);
+    const before = fds();
+    const it = merged(open());
+    expect((await it.next()).done).toBe(false);
+    // each input has its file open now
+    expect(fds()).toBeGreaterThan(before);
+    await it.return(undefined);
+    expect(fds()).toBe(before);
+  });
+});
