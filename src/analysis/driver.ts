@@ -50,12 +50,9 @@ export interface DriverOptions extends DriverSettings {
 }
 
 export interface DriverHooks extends Pick<EngineOptions, 'onTrace' | 'onObs' | 'onArp' | 'onFrame' | 'reuse'> {
-  /** The clock corrections, once decided (before the engine exists; or after a tentative one started: `tentative`). */
+  /** The clock corrections, once decided (before the engine exists). */
   readonly onSkew?: (skew: SkewEstimate[], offsets: Map<string, number>) => void;
-  /** A new engine: everything the hooks get from now on comes from it. */
   readonly onEngine?: (engine: TraceEngine) => void;
-  /** The tentative engine's work is void (the clocks need correcting): forget what it gave; a new engine follows. */
-  readonly onDiscard?: () => void;
 }
 
 /** Does some file hold several interfaces (a pcapng from dumpcap; not `-i any`, which is in order)? */
@@ -95,42 +92,6 @@ export class EngineDriver {
   ) {
     this.now = o.now ?? (() => performance.now());
     this.lastArrival = this.now();
-  }
-
-  /**
-   * Start with no clock corrections before they are decided (the reader thread samples the skew
-   * as it reads: runPipeline). Then `settle` with what it found: when nothing needs correcting
-   * (the common case: one host's clock, or clocks closer than the measurement can tell) the
-   * engine's work stands; otherwise it is discarded (onDiscard) and a corrected engine follows.
-   */
-  startTentative(): void {
-    this.tentative = true;
-    this.newEngine(new Map());
-  }
-
-  /** Whether the engine is tentative (its clock corrections are not decided yet). */
-  tentative = false;
-
-  /** The skew sampled: true if the tentative engine stands, false if it was replaced (read again). */
-  settle(pre: Prescan): boolean {
-    const estimates = pre.collector.estimate(this.nodeOrder(pre.nodes));
-    this.tentative = false;
-    if (!estimates.some((e) => significant(e))) {
-      this.skew = estimates;
-      this.hooks.onSkew?.(estimates, this.offsets);
-      return true;
-    }
-    this.discard();
-    this.decide(estimates, []);
-    return false;
-  }
-
-  /** Give up the tentative engine's work (onDiscard); `start` or `settle` makes the next one. */
-  discard(): void {
-    this.hooks.onDiscard?.();
-    this.tentative = false;
-    this.engine = undefined;
-    this.registered = 0;
   }
 
   /** Decide the clock corrections (a prescan reads the files once more), or start buffering a stream's prefix. */
@@ -285,14 +246,9 @@ export class EngineDriver {
       }
     }
     this.skew = estimates;
-    this.hooks.onSkew?.(estimates, offsets);
-    this.newEngine(offsets);
-  }
-
-  private newEngine(offsets: Map<string, number>): void {
-    const o = this.o;
-    const h = this.hooks;
     this.offsets = offsets;
+    this.hooks.onSkew?.(estimates, offsets);
+    const h = this.hooks;
     this.engine = new TraceEngine({ onTrace: h.onTrace, onObs: h.onObs, onArp: h.onArp, onFrame: h.onFrame, reuse: h.reuse, windowNs: o.windowNs, ports: o.ports, roles: o.roles, offsets, reorderNs: o.reorderNs });
     h.onEngine?.(this.engine);
   }

@@ -7,7 +7,7 @@
 import { LinkType, type Frame, type Source } from '../capture/frame.js';
 import { Input, InterfaceNames, SourceRegistry, parseInputArg } from '../capture/input.js';
 import { merged } from '../capture/read.js';
-import { extract, ENC_NONE, Obs, type ArpObs, type Ports } from './extract.js';
+import { extract, ENC_NONE, Obs, type Ports } from './extract.js';
 import { roleFromName, type Role, type RoleOverrides } from './roles.js';
 import { SkewCollector } from './skew.js';
 
@@ -29,9 +29,8 @@ const PRESCAN_FRAMES = 4_000_000;
 
 /**
  * A skew estimator fed from a stream: every node, and the frames that are worth it, until it
- * has enough (`done`). Where it stops depends only on the frames it was given, one by one (not
- * on how they were batched), so a prescan, a stream's prefix and the reader thread sampling as
- * it reads (reader-worker.ts) all stop at the same frame with the same samples.
+ * has enough (`done`). Where it stops depends only on the frames it was given, one by one, not
+ * on how reading cut them into batches (chunk sizes, a merge's hand-overs).
  */
 export class SkewSampler {
   readonly collector = new SkewCollector();
@@ -53,33 +52,17 @@ export class SkewSampler {
 
   /** Tunnelled frames (necessarily on an underlay), or frames on an underlay by name. */
   add(f: Frame): void {
-    const r = this.role(f);
-    if (r !== false) this.take(f, r, extract(f, this.ports, this.scratch));
-  }
-
-  /** The same, for a frame already extracted with the same options (the sampler copies what it keeps). */
-  addExtracted(f: Frame, x: Obs | ArpObs | undefined): void {
-    const r = this.role(f);
-    if (r !== false) this.take(f, r, x);
-  }
-
-  /** The frame's interface role, or false when it is not sampled (not an underlay, or done). */
-  private role(f: Frame): Role | null | false {
-    if (this.done) return false;
+    if (this.done) return;
+    if (this.base < 0) this.base = f.tsSec;
     const s = f.source;
     let r = this.roleOf[s.id];
     if (r === undefined) {
+      this.collector.noteNode(s.node);
       r = this.roleOf[s.id] = this.roles?.get(s.node, s.iface) ?? roleFromName(s.iface) ?? null;
-      // (the nodes of what it samples: a prescan does not read the others)
-      if (r === null || r === 'underlay') this.collector.noteNode(s.node);
     }
-    if (r !== null && r !== 'underlay') return false;
-    if (this.base < 0) this.base = f.tsSec;
+    if (r !== null && r !== 'underlay') return;
     if (++this.frames >= PRESCAN_FRAMES) this.done = true;
-    return r;
-  }
-
-  private take(f: Frame, r: Role | null, x: Obs | ArpObs | undefined): void {
+    const x = extract(f, this.ports, this.scratch);
     if (!x || x.kind !== 1) return;
     if (x.enc === ENC_NONE && r !== 'underlay') return;
     const c = this.collector;

@@ -51,14 +51,6 @@ export interface PipelineOptions extends DriverSettings, NamingOptions {
   readonly afterBatch?: (live: boolean) => Promise<void>;
   /** Stop reading when this fires (Ctrl-C); what was read is still traced and summarised. */
   readonly signal?: AbortSignal;
-  /**
-   * The caller can hold what the engine gives until the clock corrections are decided (and
-   * forget it: `discard`), and says how long it can go on holding. Files read on the reader
-   * thread are then traced at once, while that thread samples the skew as it reads, instead of
-   * after a prescan: when no correction is needed the work stands, when one is (or the caller
-   * can hold no more before the skew is known) it is discarded and the files read again.
-   */
-  readonly tentative?: { holding: () => boolean; discard: () => void };
 }
 
 export interface PipelineResult {
@@ -103,31 +95,22 @@ export async function runPipeline(
   // Live inputs are merged without waiting forever on a quiet one (files: the strict k-way
   // merge). A reader thread, when the files are big enough for one, extracts the sightings too;
   // and when nothing here looks at the frames themselves (no -Y, no -w), only they come over.
-  // That thread then also samples the clock skew: as it reads, while this one traces tentatively
-  // (PipelineOptions.tentative), or in a prescan before it reads (this thread would run that
-  // with code not yet optimised, while the reader's is the same code it then reads with).
+  // That thread then also makes the clock-skew prescan first: this thread would run it with
+  // code not yet optimised, while the reader's is the same code it then reads with.
   const frames = o.frameFilter !== undefined || engineOpts.onFrame !== undefined;
-  const threaded = !live && !frames && worthThread(inputs);
   let prescanned: Promise<PrescanState> | undefined;
-  // the skew sampled on the reader thread as it reads, for a tentative run: here once it came
-  let sampled: PrescanState | Error | undefined;
-  let tentative = threaded && o.skew.mode === 'auto' && o.tentative !== undefined;
-  const request = { files: [...o.files], roles: o.roles?.entries() ?? [] };
-  /** Files on the reader thread: with a prescan first (`prescan`), sampled as read (`inline`), or neither (decided). */
-  const readThreaded = (skew: 'prescan' | 'inline' | 'decided'): AsyncGenerator<SightingBatch> => {
-    if (skew === 'inline') return threadedSightings(inputs, o.ports.options, { ...request, inline: true, done: (r) => (sampled = r) });
-    if (skew === 'decided') return threadedSightings(inputs, o.ports.options);
-    let done!: (r: PrescanState | Error) => void;
-    prescanned = new Promise<PrescanState>((resolve, reject) => {
-      done = (r) => (r instanceof Error ? reject(r) : resolve(r));
-    });
-    // (met where it is awaited; a run that ends before is not waiting for it)
-    prescanned.catch(() => undefined);
-    return threadedSightings(inputs, o.ports.options, { ...request, done });
-  };
   let stream: AsyncGenerator<Frame[] | SightingBatch>;
-  if (threaded) stream = readThreaded(tentative ? 'inline' : o.skew.mode === 'auto' ? 'prescan' : 'decided');
-  else stream = mergeInputs(inputs, { live, extract: o.ports.options });
+  if (!live && !frames && worthThread(inputs)) {
+    let done!: (r: PrescanState | Error) => void;
+    if (o.skew.mode === 'auto') {
+      prescanned = new Promise<PrescanState>((resolve, reject) => {
+        done = (r) => (r instanceof Error ? reject(r) : resolve(r));
+      });
+      // (met where it is awaited; a run that ends before is not waiting for it)
+      prescanned.catch(() => undefined);
+    }
+    stream = threadedSightings(inputs, o.ports.options, prescanned && { files: [...o.files], roles: o.roles?.entries() ?? [], done });
+  } else stream = mergeInputs(inputs, { live, extract: o.ports.options });
   let pendingNext: Promise<IteratorResult<Frame[] | SightingBatch>> | undefined;
   // Files: the first batch is asked for now, before the modules below load, so that the reader
   // (thread) starts while the clocks are decided (the sources it finds are known before the skew
@@ -138,44 +121,14 @@ export async function runPipeline(
   // loaded here, not at the top: plain decode imports this module (interfaceNames) at start-up
   const { EngineDriver } = await import('./driver.js');
   const { SkewCollector } = await import('./skew.js');
-  const fromState = (r: PrescanState): Prescan => ({ collector: SkewCollector.fromState(r.state), nodes: r.nodes });
-  const prescan = threaded && o.skew.mode === 'auto' ? async (): Promise<Prescan> => fromState(await prescanned!) : undefined;
+  const prescan = prescanned && (async (): Promise<Prescan> => {
+    const r = await prescanned!;
+    return { collector: SkewCollector.fromState(r.state), nodes: r.nodes };
+  });
   const driver = new EngineDriver(
     { ...o, stream: live, sources: () => registry.sources, names: () => interfaceNames(o), prescan },
-    { ...engineOpts, onSkew, onEngine, onDiscard: o.tentative?.discard },
+    { ...engineOpts, onSkew, onEngine },
   );
-  /** Read from the start again (the tentative run was discarded). */
-  const readAgain = async (skew: 'prescan' | 'decided'): Promise<void> => {
-    const old = stream;
-    const next = pendingNext;
-    pendingNext = undefined;
-    await old.return(undefined);
-    next?.catch(() => undefined);
-    stream = readThreaded(skew);
-    pendingNext = stream.next();
-    pendingNext.catch(() => undefined);
-  };
-  /**
-   * A tentative run goes on until the skew comes: then it stands, or the files are read again
-   * with the corrections; and when the caller can hold no more first, it is given up for a
-   * prescan as without it. True when the files are read again.
-   */
-  const reconsider = async (): Promise<boolean> => {
-    if (!tentative) return false;
-    if (sampled instanceof Error) throw sampled;
-    if (sampled) {
-      tentative = false;
-      if (driver.settle(fromState(sampled))) return false;
-      await readAgain('decided');
-      return true;
-    }
-    if (o.tentative!.holding()) return false;
-    tentative = false;
-    driver.discard();
-    await readAgain('prescan');
-    await driver.start();
-    return true;
-  };
   // Reading: a live input may go quiet, so a read races a timer (to close windows by the wall
   // clock) and the interrupt (Ctrl-C: stop reading, print what is known).
   const TICK = Symbol('tick');
@@ -219,16 +172,12 @@ export async function runPipeline(
     return r.value;
   };
   try {
-    if (tentative) driver.startTentative();
-    else await driver.start();
+    await driver.start();
     for (;;) {
       // the skew prefix of a stream waits at most its time, then windows close every 100 ms
       const buffering = driver.buffering;
       const batch = await read(buffering ? Math.max(1, driver.prefixLeftMs()) : 100);
-      if (batch === STOP) break;
-      // (the reader tells the skew before its end)
-      if (await reconsider()) continue;
-      if (!batch) break;
+      if (batch === STOP || !batch) break;
       if (batch === TICK) {
         // quiet input: let the windows close by the wall clock
         if (driver.idle() && o.afterBatch) await o.afterBatch(live);
@@ -242,8 +191,6 @@ export async function runPipeline(
     }
     // the input ended (or Ctrl-C) within the skew prefix: trace what it holds
     if (driver.endPrefix() && o.afterBatch) await o.afterBatch(live);
-    // stopped before the skew came (Ctrl-C, closed output): what was traced stands uncorrected
-    if (tentative) driver.settle(sampled instanceof Error || !sampled ? { collector: new SkewCollector(), nodes: [] } : fromState(sampled));
   } finally {
     // a read still pending on a quiet pipe cannot be cancelled: do not wait for it
     if (pendingNext) void stream.return(undefined).catch(() => undefined);

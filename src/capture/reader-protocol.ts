@@ -32,11 +32,9 @@ export interface ReaderData {
   bytes: boolean;
   /**
    * First make the clock-skew prescan of these input arguments (analysis/prescan.ts
-   * prescanSkew, with the `extract` options and these --role overrides) and post it. With
-   * `inline`, no prescan: the frames are sampled as they are read and the skew is posted
-   * (between two batches) once the sampler is done, or at the end.
+   * prescanSkew, with the `extract` options and these --role overrides) and post it.
    */
-  prescan?: { files: string[]; roles: [string, string][]; inline?: boolean };
+  prescan?: { files: string[]; roles: [string, string][] };
 }
 
 export interface InputReport {

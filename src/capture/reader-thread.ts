@@ -125,14 +125,12 @@ export async function* threadedMerge(inputs: readonly Input[], extract?: Extract
  * number, time, lengths) and sightings, a row each; neither their bytes nor Frame objects.
  * With `prescan`, that thread first makes the clock-skew prescan (analysis/prescan.ts) and
  * `prescan.done` gets it (or fails with the thread): the prescan then costs this thread
- * nothing, and the reader's code is warm when the main pass starts. With `prescan.inline`, it
- * samples the frames as it reads them instead, and `done` is called between two batches (or
- * before the end) with the same samples a prescan would have found.
+ * nothing, and the reader's code is warm when the main pass starts.
  */
 export async function* threadedSightings(
   inputs: readonly Input[],
   extract: ExtractOptions,
-  prescan?: { files: string[]; roles: [string, string][]; inline?: boolean; done: (r: PrescanState | Error) => void },
+  prescan?: { files: string[]; roles: [string, string][]; done: (r: PrescanState | Error) => void },
 ): AsyncGenerator<SightingBatch> {
   if (!inputs.length) {
     // nothing to read: nothing to estimate from either
@@ -146,7 +144,7 @@ export async function* threadedSightings(
     prescan!.done(r);
   };
   const onPrescan = prescan && ((m: Extract<ReaderMessage, { kind: 'skew' }>) => tell({ state: m.state, nodes: m.nodes }));
-  const request = prescan && { files: prescan.files, roles: prescan.roles, inline: prescan.inline };
+  const request = prescan && { files: prescan.files, roles: prescan.roles };
   try {
     yield* sightingBatches(readerBatches(inputs, { extract, bytes: false, prescan: request, onPrescan }));
   } catch (e) {
@@ -211,12 +209,6 @@ async function* readerBatches(inputs: readonly Input[], o: ReaderOptions): Async
   const adopt = (sources: Source[] | undefined): void => {
     if (!sources) return;
     for (const s of sources) {
-      // known already: the same files read again (runPipeline's tentative run discarded)
-      const known = registry.sources[s.id];
-      if (known) {
-        if (known.file !== s.file || known.node !== s.node || known.iface !== s.iface) throw new Error(`reader thread: source ${s.id} is not the one read before`);
-        continue;
-      }
       const { id, ...rest } = s;
       const mine = registry.add(rest);
       if (mine.id !== id) throw new Error(`reader thread: source ${id} arrived as ${mine.id}`);

@@ -12,7 +12,6 @@ import { merged } from './read.js';
 import { BATCH_BYTES, BATCH_FRAMES, CREDITS, META, type InputReport, type ReaderData, type ReaderMessage } from './reader-protocol.js';
 import { extract, Obs, Ports } from '../analysis/extract.js';
 import { INTS, NUMS, writeSighting } from '../analysis/sighting-columns.js';
-import type { SkewSampler } from '../analysis/prescan.js';
 
 const port = parentPort!;
 // started early (reader-thread.ts prestartReader): its work comes as the first message
@@ -24,15 +23,6 @@ const inputs = data.specs.map((spec: InputSpec) => new Input(spec, { registry, n
 // rebuilds its objects (one sighting object refilled for every frame: it is only packed)
 const ports = data.extract ? new Ports(data.extract) : undefined;
 const sighting = new Obs(undefined as unknown as Source, 0, 0, 0, 0);
-// the skew sampled as the frames are read (ReaderData.prescan.inline), until it is told
-let sampler: SkewSampler | undefined;
-let nodesOf: ((sources: readonly Source[]) => string[]) | undefined;
-
-function tellSkew(s: SkewSampler): void {
-  sampler = undefined;
-  const msg: ReaderMessage = { kind: 'skew', nodes: nodesOf!(registry.sources), state: s.collector.state() };
-  port.postMessage(msg);
-}
 
 let credits = CREDITS;
 let wake: (() => void) | undefined;
@@ -84,15 +74,7 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
   if (ports) {
     const ints = new Int32Array(n * INTS);
     const nums = new Float64Array(n * NUMS);
-    for (let i = 0; i < n; i++) {
-      const f = frames[from + i];
-      const x = extract(f, ports, sighting);
-      writeSighting(x, ints, nums, i);
-      if (sampler) {
-        sampler.addExtracted(f, x);
-        if (sampler.done) tellSkew(sampler);
-      }
-    }
+    for (let i = 0; i < n; i++) writeSighting(extract(frames[from + i], ports, sighting), ints, nums, i);
     msg.sightings = { key: ports.key, ints, nums };
     transfer.push(ints.buffer, nums.buffer);
   }
@@ -102,15 +84,10 @@ async function post(frames: readonly Frame[], from: number, to: number, bytes: n
 async function run(): Promise<void> {
   if (data.prescan && ports) {
     // loaded only here: the plain reader does without the analysis modules
-    const [prescan, { RoleOverrides }] = await Promise.all([import('../analysis/prescan.js'), import('../analysis/roles.js')]);
-    const roles = RoleOverrides.from(data.prescan.roles);
-    nodesOf = prescan.nodesOf;
-    if (data.prescan.inline) sampler = new prescan.SkewSampler(ports, roles);
-    else {
-      const pre = await prescan.prescanSkew({ files: data.prescan.files, ports, roles }, names);
-      const msg: ReaderMessage = { kind: 'skew', nodes: pre.nodes, state: pre.collector.state() };
-      port.postMessage(msg);
-    }
+    const [{ prescanSkew }, { RoleOverrides }] = await Promise.all([import('../analysis/prescan.js'), import('../analysis/roles.js')]);
+    const pre = await prescanSkew({ files: data.prescan.files, ports, roles: RoleOverrides.from(data.prescan.roles) }, names);
+    const msg: ReaderMessage = { kind: 'skew', nodes: pre.nodes, state: pre.collector.state() };
+    port.postMessage(msg);
   }
   for await (const batch of merged(inputs)) {
     // split what merged hands on into batches of bounded frames and bytes
@@ -127,8 +104,6 @@ async function run(): Promise<void> {
     }
     if (from < batch.length) await post(batch, from, batch.length, bytes);
   }
-  // the input ended before the sampler had enough: what it has
-  if (sampler) tellSkew(sampler);
   const reports: InputReport[] = inputs.map((i) => ({
     error: i.parser.error,
     warnings: i.parser.warnings,

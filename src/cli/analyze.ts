@@ -55,8 +55,7 @@ export async function analyzeInputs(a: AnalyzeArgs, stderr: (l: string) => void,
   const result = await runPipeline(
     opened.inputs,
     opened.registry,
-    // (the analyzer is made anew with each engine: a tentative run discarded leaves nothing behind)
-    { files: a.files, ifnames: a.ifnames, links: a.links, ...settings, stopped, signal, tentative: { holding: () => true, discard: () => (lost.length = 0) } },
+    { files: a.files, ifnames: a.ifnames, links: a.links, ...settings, stopped, signal },
     {
       onObs: (o, i) => analyzer!.onObs(o, i),
       onArp: (x, i) => analyzer!.onArp(x, i),

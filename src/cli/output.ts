@@ -40,43 +40,12 @@ export class Output extends TextBuffer {
     });
   }
 
-  /** Text is being held back (`hold`): nothing goes to the stream until `release` or `discard`. */
-  holding = false;
-
-  /** Hold the text written from now on (trace's tentative run: what comes first is not known yet). */
-  hold(): void {
-    this.holding = true;
-  }
-
-  /** Bytes held (or buffered). */
-  get held(): number {
-    let n = this.pos;
-    for (const c of this.full) n += c.length;
-    return n;
-  }
-
-  /** Let the held text go, after what `before` writes now. */
-  release(before: () => void = () => undefined): void {
-    const held = this.take();
-    before();
-    const first = this.take();
-    this.full = first.concat(held);
-    this.holding = false;
-  }
-
-  /** Forget the held text. */
-  discard(): void {
-    this.take();
-    this.holding = false;
-  }
-
   /** Hand buffered text to the stream once enough has gathered; wait if the stream is full. */
   async maybeFlush(): Promise<void> {
     if (this.pos >= this.limit || this.full.length) await this.flush();
   }
 
   async flush(): Promise<void> {
-    if (this.holding) return;
     if (this.closed) {
       this.pos = 0;
       this.full = [];

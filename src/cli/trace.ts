@@ -77,12 +77,6 @@ export function pipelineSettings(a: AnalysisArgs, checksums: boolean): {
   return { ports: new Ports({ vxlanPorts: a.decode.vxlanPorts, heuristics: a.decode.heuristics, checksums }), roles, windowNs, skew, reorderNs, frameFilter };
 }
 
-/**
- * Text held back while the clock corrections are not decided (a tentative run, runPipeline):
- * beyond this the run gives up and waits for a prescan instead.
- */
-const HOLD_MAX = 48 << 20;
-
 type FlowTerm = (t: Trace) => boolean;
 
 /** `--flow`: terms that must all match: tcp|udp|icmp, IP, IP:PORT, :PORT, A>B (each side IP[:PORT]). */
@@ -161,10 +155,7 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
     headerDone = true;
     if (!a.json) for (const l of skewText(skew)) out.line(l);
   };
-  // Traces may come before the clock corrections are decided (runPipeline's tentative run):
-  // they are held, and the header goes before them once the skew is known.
-  const tentative = !a.json && !tw;
-  if (tentative) out.hold();
+  let pendingSkew: PipelineResult['skew'] = [];
   const result = await runPipeline(
     opened.inputs,
     opened.registry,
@@ -175,15 +166,6 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
       ...settings,
       stopped: () => out.closed,
       signal: intr.signal,
-      tentative: tentative
-        ? {
-            holding: () => out.held < HOLD_MAX,
-            discard: () => {
-              out.discard();
-              shown = 0;
-            },
-          }
-        : undefined,
       afterBatch: (live) => {
         tw?.afterBatch();
         return live ? out.flush() : out.maybeFlush();
@@ -202,6 +184,7 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
         if (!keep) return;
         shown++;
         if (a.quiet) return;
+        header(pendingSkew);
         if (a.json) out.line(JSON.stringify(traceJson(t, offsets)));
         else {
           writeTrace(t, ctxText, out);
@@ -210,11 +193,11 @@ export async function runTrace(a: TraceArgs, out: Output, stderr: (l: string) =>
       },
     },
     (skew, offs) => {
+      pendingSkew = skew;
       offsets = offs;
       ctxText = { offsets };
       tw?.setOffsets(offs);
-      if (out.holding) out.release(() => header(skew));
-      else header(skew);
+      header(skew);
     },
   );
   tw?.finish();

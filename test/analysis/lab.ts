@@ -55,8 +55,6 @@ export interface Traced {
   obs: Obs[];
   arps: ArpObs[];
   ifaces: Set<IfaceInfo>;
-  /** Tentative runs discarded (opts.holding). */
-  discarded: number;
 }
 
 export async function traceFiles(
@@ -70,11 +68,6 @@ export async function traceFiles(
     keepObs?: boolean;
     /** Render each trace as it comes and keep only that; the engine may then reuse its sightings (EngineOptions.reuse). */
     render?: (t: Trace) => string[];
-    /**
-     * Offer a tentative run (PipelineOptions.tentative; it happens on the reader thread only),
-     * holding while this says so; what it gave is forgotten when it is discarded.
-     */
-    holding?: () => boolean;
   } = {},
 ): Promise<Traced> {
   const lines: string[] = [];
@@ -85,12 +78,6 @@ export async function traceFiles(
   const obs: Obs[] = [];
   const arps: ArpObs[] = [];
   const ifaces = new Set<IfaceInfo>();
-  let discarded = 0;
-  const forget = (): void => {
-    discarded++;
-    traces.length = rendered.length = obs.length = arps.length = 0;
-    ifaces.clear();
-  };
   const result = await runPipeline(
     opened.inputs,
     opened.registry,
@@ -101,7 +88,6 @@ export async function traceFiles(
       roles: new RoleOverrides(),
       windowNs: opts.windowNs ?? 1e9,
       skew: opts.skew ?? { mode: 'auto' },
-      tentative: opts.holding ? { holding: opts.holding, discard: forget } : undefined,
     },
     {
       onTrace: render ? (t) => rendered.push(...render(t)) : (t) => traces.push(t),
@@ -116,7 +102,7 @@ export async function traceFiles(
     },
   );
   if (lines.length) throw new Error(lines.join('\n'));
-  return { traces, rendered, result, obs, arps, ifaces, discarded };
+  return { traces, rendered, result, obs, arps, ifaces };
 }
 
 export function traceScenario(s: Scenario, opts: Parameters<typeof traceFiles>[1] = {}): Promise<Traced> {

@@ -118,7 +118,7 @@ describe.runIf(any)('tcpdump -i any (SLL2)', () => {
 
 const skewed = scenario('vxlan-clock-skew');
 
-describe('trace with the reader thread, which traces before the clocks are decided', () => {
+describe('trace with the reader thread (its clock-skew prescan, sightings as columns)', () => {
   afterEach(() => {
     delete process.env.VXDECODE_READER_THREAD;
   });
@@ -132,7 +132,7 @@ describe('trace with the reader thread, which traces before the clocks are decid
     return [here.text, there.text];
   };
   it.each([ping, drop, skewed].filter((s) => s !== undefined).map((s) => [s!.name, s!] as const))(
-    '%s: the same text, with the clock line first, as when the clocks are decided first',
+    '%s: the same text, the clock line first, as reading here',
     async (_n, s) => {
       for (const extra of [{}, { quiet: true }, { json: true }, { verdict: ['delivered'] }] as Partial<TraceArgs>[]) {
         const [here, there] = await both(s, extra);
