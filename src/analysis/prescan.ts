@@ -73,7 +73,7 @@ export class SkewSampler {
 }
 
 /** The nodes of the sources read so far (what a prescan reports). */
-export function nodesOf(sources: readonly Source[]): string[] {
+function nodesOf(sources: readonly Source[]): string[] {
   const nodes: string[] = [];
   for (const s of sources) if (!nodes.includes(s.node)) nodes.push(s.node);
   return nodes;

@@ -4,7 +4,8 @@
  * fs read streams read in libuv's thread pool, and a read on an idle pipe holds a pool thread
  * until data comes: four idle pipes stall every other file operation of the process (reading
  * the next capture file, writing `--write` output). `openStream` reads FIFOs and sockets through
- * a pipe handle instead (event-driven, like standard input); regular files keep the fs stream.
+ * a pipe handle instead (event-driven, like standard input); regular files are read in chunks
+ * through a FileHandle (fileChunks).
  * No imports from the rest of capture/, so that input.ts can use it.
  */
 import { open as openCb, fstatSync, statSync } from 'node:fs';
