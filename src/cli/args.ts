@@ -62,7 +62,10 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   const files: string[] = [];
   const set = (name: string, o: OptionSpec, raw: string | boolean): void => {
     let v: string | boolean | number = raw;
-    if (o.type === 'number') v = typeof raw === 'string' ? Number(raw) : NaN;
+    if (o.type === 'number') {
+      v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (Number.isNaN(v)) throw new UsageError(`--${name}: "${String(raw)}" is not a number`);
+    }
     if (o.type === 'boolean' && typeof raw === 'string') {
       if (raw !== 'true' && raw !== 'false') throw new UsageError(`--${name} takes no value (or true, false), not "${raw}"`);
       v = raw === 'true';
@@ -105,11 +108,13 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
           for (const n of all) set(n!, specs[n!], true);
           continue;
         }
+        const unknown = [...short].find((c) => !byAlias.has(c));
+        if (unknown !== undefined) throw new UsageError(`Unknown argument: ${unknown}`);
       }
       name = byAlias.get(short) ?? short;
     }
     const o = specs[name];
-    if (!o) throw new UsageError(`Unknown argument: ${name}`);
+    if (!o) throw new UsageError(`Unknown argument: ${name || tok}`);
     if (o.type === 'boolean') {
       set(name, o, value ?? true);
       continue;

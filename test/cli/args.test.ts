@@ -80,6 +80,9 @@ describe('parsing', () => {
     expect(err(['live', '-i', 'eth0', '--backend', 'pf'])).toBe('--backend: "pf" is not one of cap, tcpdump');
     expect(err(['-Y'])).toBe('--filter needs a value');
     expect(err(['--json=maybe', 'a'])).toMatch(/--json takes no value/);
+    expect(err(['--vxlan-port', 'abc', 'a'])).toBe('--vxlan-port: "abc" is not a number');
+    expect(err(['-vq', 'a'])).toBe('Unknown argument: q');
+    expect(err(['--=x'])).toBe('Unknown argument: --=x');
   });
 
   it('asks for help or the version instead of running', () => {
