@@ -40,11 +40,11 @@ export type Parsed =
   | { kind: 'version' };
 
 /** `capture-filter` → `captureFilter` (the key an option's value is under). */
-export function camel(name: string): string {
+function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
-export const FILES_DESCRIBE = 'captures: PATH, - (standard input), NODE/IFACE=PATH or NODE=PATH';
+const FILES_DESCRIBE = 'captures: PATH, - (standard input), NODE/IFACE=PATH or NODE=PATH';
 
 export function parseCommandLine(argv: readonly string[], commands: readonly CommandSpec[]): Parsed {
   // the command: the first word, when it names one
